@@ -1,0 +1,42 @@
+# Wspólnie — the two commands of the README, and the few chores behind them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app portal
+DEMO_PASSWORD ?= wspolnie-demo-2020
+DEMO_PHASE ?= e_consultation
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup translations compile-translations clean
+
+## Set up everything, migrate the SQLite database, load the demo and serve http://127.0.0.1:5000
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --phase $(DEMO_PHASE) --password '$(DEMO_PASSWORD)'
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Set up everything and run the whole test suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed compile-translations
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d portal/translations
+
+## After changing texts: extract them and update the catalogues (then translate en/messages.po)
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k lazy_gettext --no-location \
+		--sort-output --project Wspólnie -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
+		--no-fuzzy-matching --width 100
+
+clean:
+	rm -rf $(VENV) instance/wspolnie.sqlite

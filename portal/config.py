@@ -1,0 +1,34 @@
+"""Configuration defaults.
+
+Order of precedence (later wins): these defaults, ``instance/config.py``,
+``FLASK_*`` environment variables, then the mapping passed to ``create_app``.
+"""
+from datetime import timedelta
+
+
+class Defaults:
+    # SQLALCHEMY_DATABASE_URI defaults to a SQLite file in instance/ (set in create_app,
+    # because it needs the instance path).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # True under gunicorn (wsgi.py): a missing SECRET_KEY is refused, cookies are Secure.
+    PRODUCTION = False
+
+    BABEL_DEFAULT_LOCALE = "pl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Warsaw"
+    LANGUAGES = {"pl": "Polski", "en": "English"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # A browser session counts as one view of a page within this time.
+    VIEW_COUNT_WINDOW = timedelta(minutes=30)
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    SITE_NAME = "Wspólnie"
+    SITE_OWNER = "Urząd Miasta (przykład)"

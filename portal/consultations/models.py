@@ -1,0 +1,121 @@
+"""A consultation, its phases (the timeline) and its documents."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import clock
+from portal.extensions import db
+from portal.sanitize import render_markdown
+from portal.types import UTCDateTime, enum_column
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class PhaseKind(enum.StrEnum):
+    ANNOUNCEMENT = "announcement"
+    GROUP_SIGNUP = "group_signup"
+    MEETINGS = "meetings"
+    DRAFTING = "drafting"
+    PRESENTATION = "presentation"
+    E_CONSULTATION = "e_consultation"
+    ANALYSIS = "analysis"
+    COUNCIL = "council"
+    OTHER = "other"
+
+
+class DocumentKind(enum.StrEnum):
+    CURRENT = "current"      # the programme in force
+    DRAFT = "draft"          # the draft under consultation
+    FINAL = "final"
+    REPORT = "report"
+    OTHER = "other"
+
+
+class Consultation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    lead: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default=clock.DEFAULT_ZONE)
+    status: Mapped[Status] = mapped_column(
+        enum_column(Status, 20),
+        default=Status.DRAFT,
+    )
+    view_count: Mapped[int] = mapped_column(default=0)
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_role: Mapped[str] = mapped_column(String(300), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="consultation", order_by="Phase.position", lazy="raise",
+        cascade="all, delete-orphan", passive_deletes=True)
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="consultation", order_by="Document.position", lazy="raise",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    def __repr__(self) -> str:
+        return f"<Consultation {self.slug}>"
+
+
+@event.listens_for(Consultation.body, "set")
+def _render_body(target, value, oldvalue, initiator):
+    target.body_html = str(render_markdown(value))
+
+
+class Phase(db.Model):
+    """A step of the timeline; open while starts_at <= now < ends_at.
+
+    A whole-day end ("until 30 September") is stored as the next local midnight.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[PhaseKind] = mapped_column(
+        enum_column(PhaseKind, 30),
+        default=PhaseKind.OTHER,
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="phases", lazy="raise")
+
+    __table_args__ = (Index("ix_phase_consultation_position", "consultation_id", "position"),)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+class Document(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[DocumentKind] = mapped_column(
+        enum_column(DocumentKind, 20),
+        default=DocumentKind.OTHER,
+    )
+    url: Mapped[str | None] = mapped_column(String(1000))
+    # Uploaded files (back office) are stored under instance/ by a random name.
+    file_name: Mapped[str | None] = mapped_column(String(200))
+
+    consultation: Mapped[Consultation] = relationship(back_populates="documents", lazy="raise")
+
+    __table_args__ = (Index("ix_document_consultation_position", "consultation_id", "position"),)

@@ -1,0 +1,127 @@
+"""Rules of a consultation's public life: which are current, where its timeline stands, views."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal import clock
+from portal.consultations.models import Consultation, Phase, Status
+from portal.extensions import db
+from portal.registrations.models import Meeting, WorkingGroup
+
+BOT_USER_AGENT = re.compile(r"bot|crawl|spider|slurp|archiver|facebookexternalhit|preview", re.I)
+
+
+@dataclass
+class Timeline:
+    """Where a consultation stands at a moment: done, current and upcoming phases."""
+
+    done: list[Phase] = field(default_factory=list)
+    current: list[Phase] = field(default_factory=list)
+    upcoming: list[Phase] = field(default_factory=list)
+
+    def state_of(self, phase: Phase) -> str:
+        if phase in self.current:
+            return "current"
+        return "done" if phase in self.done else "upcoming"
+
+    @property
+    def next(self) -> Phase | None:
+        return min(self.upcoming, key=lambda p: p.starts_at, default=None)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.done) and not self.current and not self.upcoming
+
+    @property
+    def not_started(self) -> bool:
+        return not self.done and not self.current and bool(self.upcoming)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return max((p.ends_at for p in self.done), default=None)
+
+
+def timeline(phases: list[Phase], now: datetime | None = None) -> Timeline:
+    now = now or clock.now_utc()
+    result = Timeline()
+    for phase in phases:
+        if phase.ends_at <= now:
+            result.done.append(phase)
+        elif phase.starts_at <= now:
+            result.current.append(phase)
+        else:
+            result.upcoming.append(phase)
+    return result
+
+
+def public_consultations(now: datetime | None = None) -> tuple[list[Consultation], list[Consultation]]:
+    """Published consultations split into (current, archive); one query plus one for phases.
+
+    Current: some phase has not ended yet (or no timeline yet); soonest first.
+    Archive: every phase has ended; most recently ended first.
+    """
+    now = now or clock.now_utc()
+    consultations = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.status == Status.PUBLISHED)
+        .options(selectinload(Consultation.phases))
+        .order_by(Consultation.id)
+    ).all()
+    current, archive = [], []
+    for consultation in consultations:
+        ends = [p.ends_at for p in consultation.phases]
+        (archive if ends and max(ends) <= now else current).append(consultation)
+    far_future = datetime.max.replace(tzinfo=now.tzinfo)
+    current.sort(key=lambda c: min((p.starts_at for p in c.phases), default=far_future))
+    archive.sort(key=lambda c: max(p.ends_at for p in c.phases), reverse=True)
+    return current, archive
+
+
+@dataclass
+class Announcement:
+    consultation: Consultation
+    groups: list[WorkingGroup]
+    meetings: list[Meeting]
+
+
+def load_announcement(slug: str) -> Announcement | None:
+    """Everything the announcement page shows, in a fixed number of queries (four)."""
+    consultation = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.slug == slug)
+        .options(joinedload(Consultation.documents), selectinload(Consultation.phases))
+    ).unique().one_or_none()
+    if consultation is None:
+        return None
+    groups = db.session.scalars(
+        select(WorkingGroup).where(WorkingGroup.consultation_id == consultation.id)
+        .order_by(WorkingGroup.position, WorkingGroup.id)
+    ).all()
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.consultation_id == consultation.id)
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
+    return Announcement(consultation, list(groups), list(meetings))
+
+
+def is_human_view(user_agent: str | None) -> bool:
+    return bool(user_agent) and not BOT_USER_AGENT.search(user_agent)
+
+
+def should_count_view(seen_at: float | None, now: datetime, window: timedelta) -> bool:
+    """A browser session counts once per consultation within the window."""
+    return seen_at is None or now.timestamp() - seen_at >= window.total_seconds()
+
+
+def count_view(slug: str) -> None:
+    """Increment in SQL (no read-modify-write): concurrent views are never lost."""
+    db.session.execute(
+        update(Consultation)
+        .where(Consultation.slug == slug, Consultation.status == Status.PUBLISHED)
+        .values(view_count=Consultation.view_count + 1)
+    )

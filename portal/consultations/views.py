@@ -1,0 +1,61 @@
+"""Public pages of consultations: the list, the announcement, its print view and PDF."""
+from flask import Blueprint, abort, current_app, make_response, render_template, request, session
+
+from portal import clock, permissions
+from portal.consultations import pdf, services
+
+bp = Blueprint("consultations", __name__)
+
+
+@bp.get("/")
+def home():
+    current, archive = services.public_consultations()
+    return render_template("consultations/home.html", current=current, archive=archive,
+                           timeline=services.timeline)
+
+
+@bp.get("/konsultacje/<slug>")
+def announcement(slug: str):
+    _count_view_once(slug)
+    page = _visible_announcement(slug)
+    return render_template("consultations/announcement.html", page=page,
+                           timeline=services.timeline(page.consultation.phases))
+
+
+@bp.get("/konsultacje/<slug>/druk")
+def print_view(slug: str):
+    page = _visible_announcement(slug)
+    return render_template("consultations/print.html", page=page, print_layout=True,
+                           timeline=services.timeline(page.consultation.phases))
+
+
+@bp.get("/konsultacje/<slug>/pdf")
+def pdf_view(slug: str):
+    page = _visible_announcement(slug)
+    html = render_template("consultations/print.html", page=page, for_pdf=True, print_layout=True,
+                           timeline=services.timeline(page.consultation.phases))
+    response = make_response(pdf.render(html))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{slug}.pdf"'
+    return response
+
+
+def _visible_announcement(slug: str) -> services.Announcement:
+    page = services.load_announcement(slug)
+    if page is None or not permissions.can_view_consultation(page.consultation):
+        abort(404)
+    return page
+
+
+def _count_view_once(slug: str) -> None:
+    """Count a human's view once per browser session within the window (30 minutes)."""
+    if not services.is_human_view(request.user_agent.string):
+        return
+    now = clock.now_utc()
+    window = current_app.config["VIEW_COUNT_WINDOW"]
+    seen = {key: at for key, at in session.get("seen", {}).items()
+            if not services.should_count_view(at, now, window)}
+    if services.should_count_view(seen.get(slug), now, window):
+        services.count_view(slug)
+        seen[slug] = now.timestamp()
+    session["seen"] = seen

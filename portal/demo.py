@@ -1,0 +1,188 @@
+"""Demo data: the Toruń consultation of the 2021 NGO cooperation programme (from the seed page).
+
+Dates are the original 2020 ones, shifted by whole local days so that "today" falls inside the
+phase a demo asks for. Contact details are placeholders, not the real official's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from portal import clock
+from portal.accounts.models import Role, User
+from portal.consultations.models import Consultation, Document, DocumentKind, Phase, PhaseKind, Status
+from portal.extensions import db
+from portal.registrations.models import Meeting, WorkingGroup
+
+SLUG = "program-wspolpracy-2021"
+TZ = clock.DEFAULT_ZONE
+PHASE_CHOICES = ("group_signup", "meetings", "e_consultation", "analysis", "closed")
+
+DEMO_USERS = (
+    ("admin@example.org", "Administrator (demo)", Role.ADMIN),
+    ("moderator@example.org", "Moderator (demo)", Role.MODERATOR),
+    ("ngo@example.org", "Fundacja Przykładowa (demo)", Role.PARTICIPANT),
+)
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    kind: PhaseKind
+    title: str
+    first_day: date
+    last_day: date
+    description: str = ""
+
+
+PHASES = (
+    PhaseSpec(PhaseKind.ANNOUNCEMENT, "Ogłoszenie konsultacji społecznych i naboru do grup roboczych",
+              date(2020, 8, 21), date(2020, 8, 21)),
+    PhaseSpec(PhaseKind.GROUP_SIGNUP, "Przyjmowanie zgłoszeń przedstawicieli NGO do prac w grupach roboczych",
+              date(2020, 8, 21), date(2020, 8, 27),
+              "Jedna osoba może zgłosić się do jednej grupy roboczej (10–12 osób w grupie)."),
+    PhaseSpec(PhaseKind.MEETINGS, "Spotkania grup roboczych on-line",
+              date(2020, 8, 31), date(2020, 9, 1),
+              "31 sierpnia (3 tematy) i 1 września (2 tematy), godz. 16.30; zbieranie propozycji do programu."),
+    PhaseSpec(PhaseKind.DRAFTING, "Prace nad projektem programu",
+              date(2020, 9, 2), date(2020, 9, 10),
+              "Analiza zagadnień zgłoszonych podczas spotkań i przygotowanie propozycji programu na rok 2021."),
+    PhaseSpec(PhaseKind.PRESENTATION, "Przedstawienie wyników pracy Prezydentowi Miasta",
+              date(2020, 9, 16), date(2020, 9, 16)),
+    PhaseSpec(PhaseKind.E_CONSULTATION, "Konsultacje elektroniczne projektu programu",
+              date(2020, 9, 17), date(2020, 9, 30),
+              "Zgłaszanie uwag do projektu wstępnie zaakceptowanego przez Prezydenta Miasta; "
+              "30 września kończą się konsultacje społeczne dokumentu."),
+    PhaseSpec(PhaseKind.ANALYSIS, "Analiza i naniesienie uwag z konsultacji",
+              date(2020, 10, 1), date(2020, 10, 9)),
+    PhaseSpec(PhaseKind.COUNCIL, "Projekt uchwały na sesji Rady Miasta",
+              date(2020, 10, 22), date(2020, 10, 22),
+              "Przedstawienie Radzie Miasta projektu uchwały w sprawie programu współpracy na 2021 r."),
+)
+
+GROUPS = (
+    ("Wspieranie i promocja działalności podmiotów ekonomii społecznej", 12, datetime(2020, 8, 31, 16, 30)),
+    ("Wspieranie i rozwijanie współpracy biznesu z NGO", 12, datetime(2020, 8, 31, 16, 30)),
+    ("Wspieranie i promocja wolontariatu", 12, datetime(2020, 8, 31, 16, 30)),
+    ("Współpraca i realizacja zadań publicznych w okresie pandemii", 10, datetime(2020, 9, 1, 16, 30)),
+    ("Wspieranie działalności na rzecz osób niepełnosprawnych", 10, datetime(2020, 9, 1, 16, 30)),
+)
+
+LEAD = ("Konsultacje społeczne projektu Programu współpracy Gminy Miasta Toruń z organizacjami "
+        "pozarządowymi w 2021 r., prowadzone we współpracy z Radą Działalności Pożytku Publicznego.")
+
+BODY = """\
+*Dane demonstracyjne na podstawie ogłoszenia z 2020 r.; dane kontaktowe są przykładowe.*
+
+Zgodnie z ustawą o działalności pożytku publicznego i o wolontariacie Rada Miasta corocznie
+uchwala, po konsultacjach z organizacjami, **roczny program współpracy z organizacjami
+pozarządowymi i innymi podmiotami prowadzącymi działalność pożytku publicznego**. Program roczny
+jest obligatoryjny i stanowi podstawę do ogłoszenia otwartych konkursów ofert na wykonanie przez
+podmioty pozarządowe zadań publicznych gminy.
+
+Z uwagi na stan pandemii SARS-CoV-2 konsultacje projektu przeprowadzamy w trybie zdalnym.
+Tematy grup roboczych zaproponowano na podstawie informacji zebranych od organizacji na początku
+sierpnia.
+
+## Grupy robocze
+
+Zapraszamy przedstawicieli toruńskich organizacji pozarządowych do prac w grupach roboczych.
+Jedna osoba może zgłosić się do prac w **jednej** grupie roboczej — spotkania on-line odbywają
+się równolegle. W zgłoszeniu prosimy podać:
+
+- imię i nazwisko,
+- dane kontaktowe,
+- nazwę reprezentowanej organizacji wraz z adresem jej siedziby i danymi kontaktowymi,
+- krótką informację o dotychczasowych działaniach w podmiotach III sektora.
+
+## Zasady zdalnego spotkania
+
+Uczestnicy biorą udział w zadeklarowanych grupach tematycznych. Prace grupy prowadzi dwóch
+moderatorów: przedstawiciel samorządu i reprezentant sektora pozarządowego. Na początku spotkania
+gospodarze przedstawiają omawiane zagadnienie, a grupa dyskutuje i zgłasza pomysły, propozycje
+i uwagi.
+
+**Uwaga:** spotkania są nagrywane na potrzeby spisania zgłoszonych uwag i propozycji, które będą
+podstawą dalszych prac nad dokumentem.
+"""
+
+
+def shift_for(phase: str, today: date) -> timedelta:
+    """Whole days to add to the 2020 dates so that `today` falls inside the chosen phase."""
+    if phase == "closed":
+        council = next(p for p in PHASES if p.kind == PhaseKind.COUNCIL)
+        return today - (council.last_day + timedelta(days=30))
+    spec = next(p for p in PHASES if p.kind == phase)
+    middle = spec.first_day + (spec.last_day - spec.first_day) // 2
+    return today - middle
+
+
+def _moved(wall: datetime, days: timedelta) -> datetime:
+    """2020 wall-clock time in Warsaw, moved by whole days, as UTC (keeps 16:30 across DST)."""
+    return clock.from_local(wall + days, TZ)
+
+
+def seed(phase: str = "e_consultation", original_dates: bool = False,
+         password: str | None = None) -> Consultation:
+    """(Re)create the demo consultation and the demo accounts; safe to run again."""
+    today = clock.to_local(clock.now_utc(), TZ).date()
+    days = timedelta(0) if original_dates else shift_for(phase, today)
+
+    db.session.execute(delete(Consultation).where(Consultation.slug == SLUG))
+    consultation = Consultation(
+        slug=SLUG,
+        title="Program współpracy z organizacjami pozarządowymi na 2021 rok",
+        lead=LEAD, body=BODY, timezone=TZ, status=Status.PUBLISHED, view_count=7017,
+        contact_name="Anna Przykładowa",
+        contact_role="pełnomocnik Prezydenta Miasta ds. współpracy z organizacjami pozarządowymi (dane przykładowe)",
+        contact_email="konsultacje@example.org",
+        contact_phone="56 000 00 00",
+        created_at=_moved(datetime(2020, 8, 21, 9, 0), days),
+    )
+    consultation.phases = [
+        Phase(position=i, kind=spec.kind, title=spec.title, description=spec.description,
+              starts_at=clock.start_of_day(spec.first_day + days, TZ),
+              ends_at=clock.end_of_day(spec.last_day + days, TZ))
+        for i, spec in enumerate(PHASES)
+    ]
+    consultation.documents = [
+        Document(position=0, kind=DocumentKind.CURRENT,
+                 title="Program współpracy międzysektorowej w Toruniu na rok 2020 (obowiązujący)",
+                 url="https://www.bip.torun.pl/dokumenty.php?Kod=1254074"),
+        Document(position=1, kind=DocumentKind.OTHER,
+                 title="Ogłoszenie konsultacji w serwisie konsultacje.torun.pl (2020)",
+                 url="https://www.konsultacje.torun.pl/pl/wspolnie-o-programie-ostatni-etap"),
+    ]
+    db.session.add(consultation)
+    db.session.flush()
+
+    db.session.add_all(
+        WorkingGroup(consultation_id=consultation.id, position=i, name=name, capacity=capacity,
+                     meeting_starts_at=_moved(meeting, days),
+                     moderator_office="przedstawiciel Urzędu Miasta (przykład)",
+                     moderator_ngo="członek Rady Działalności Pożytku Publicznego (przykład)")
+        for i, (name, capacity, meeting) in enumerate(GROUPS)
+    )
+    db.session.add(Meeting(
+        consultation_id=consultation.id,
+        title="Spotkanie on-line: omówienie propozycji do programu",
+        topic="Podsumowanie propozycji zebranych w grupach roboczych i dyskusja nad kształtem projektu programu.",
+        moderators="członkowie Rady Działalności Pożytku Publicznego i pracownicy wydziałów Urzędu Miasta (przykład)",
+        starts_at=_moved(datetime(2020, 9, 3, 16, 30), days),
+        ends_at=_moved(datetime(2020, 9, 3, 18, 30), days),
+        registration_deadline=_moved(datetime(2020, 9, 3, 10, 0), days),
+    ))
+    _seed_users(password)
+    return consultation
+
+
+def _seed_users(password: str | None) -> None:
+    for email, name, role in DEMO_USERS:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            user = User(email=email, display_name=name, role=role, email_verified_at=clock.now_utc())
+            db.session.add(user)
+        user.role = role
+        if password:
+            user.set_password(password)

@@ -1,0 +1,4 @@
+"""Imports every model, so the metadata (and Alembic) sees all tables."""
+from portal.accounts.models import Role, User  # noqa: F401
+from portal.consultations.models import Consultation, Document, Phase  # noqa: F401
+from portal.registrations.models import Meeting, WorkingGroup  # noqa: F401

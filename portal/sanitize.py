@@ -1,0 +1,55 @@
+"""The one way user text becomes HTML: Markdown (raw HTML off) -> bleach allowlist + linkify.
+
+Templates print only the output of ``render_markdown`` (stored in ``*_html`` columns) as
+markup; every other string is escaped by Jinja.
+"""
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "strong", "em", "b", "i", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "ol": ["start"],
+    "th": ["align"],
+    "td": ["align"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# html=False: raw HTML in the source is shown as text, never passed through.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_markdown.enable("table").enable("strikethrough")
+
+
+def _set_rel(attrs, new=False):
+    attrs[(None, "rel")] = LINK_REL
+    attrs.pop((None, "target"), None)
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
+                     parse_email=True)],
+)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown source typed by a person -> sanitised HTML safe to print as markup."""
+    if not text:
+        return Markup("")
+    # Headings in user text start at h2: the page's own h1 stays the only one.
+    html = _markdown.render(text).replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return Markup(_cleaner.clean(html))

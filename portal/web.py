@@ -1,0 +1,73 @@
+"""What every request shares: the unit of work, security headers, template helpers, errors."""
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+
+from portal import clock, formatting, permissions
+from portal.extensions import db
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(commit_unit_of_work)
+    app.after_request(set_security_headers)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+
+def commit_unit_of_work(response):
+    """The one place a request's changes are committed: only when the response succeeded.
+
+    Models and services never commit; a failed response (4xx/5xx) rolls everything back.
+    """
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def set_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        local_date=formatting.local_date,
+        local_datetime=formatting.local_datetime,
+        local_time=formatting.local_time,
+        end_date=formatting.end_date,
+        phase_when=formatting.phase_when,
+        iso=formatting.iso,
+        number=formatting.number,
+    )
+    app.jinja_env.globals.update(
+        permissions=permissions,
+        current_locale=lambda: str(get_locale()),
+        now_utc=clock.now_utc,
+    )
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(status: int):
+        def handler(error):
+            return render_template("errors/error.html", status=status, error=error), status
+        return handler
+
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, render_error(status))
+    app.register_error_handler(CSRFError, render_error(400))

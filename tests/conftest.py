@@ -1,0 +1,191 @@
+"""The test harness every capability builds on.
+
+- `app`: a fresh, empty database per test (SQLite file by default; PostgreSQL when
+  TEST_DATABASE_URL is set, in a schema of its own made for this run and dropped after it).
+- `frozen_clock`: sets the one "now" (portal.clock) in UTC or in Warsaw wall-clock time.
+- `client`: Flask's test client with CSRF protection ON; `form_token()` reads the token from
+  the page a person would have loaded.
+- `login_as(client, user)`, `make_user(...)`, `count_queries()`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from portal import clock, create_app
+from portal.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+WARSAW = "Europe/Warsaw"
+
+
+def _is_postgres() -> bool:
+    return bool(TEST_DATABASE_URL) and TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory):
+    """A database built by the migrations, for this run only."""
+    if _is_postgres():
+        schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in TEST_DATABASE_URL else "?"
+        uri = f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+        _migrate(uri)
+        yield uri
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        _migrate(uri)
+        yield uri
+
+
+def _migrate(uri: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change configuration for its tests."""
+    return {}
+
+
+@pytest.fixture
+def app(database_uri, app_config, tmp_path):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": "localhost",
+        **app_config,
+    }
+    app = create_app(config)
+    with app.app_context():
+        _empty_all_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    clock.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class FrozenClock:
+    def set(self, moment: datetime) -> None:
+        clock.set(moment)
+
+    def set_local(self, wall: str, tz: str = WARSAW) -> datetime:
+        """Freeze at wall-clock time in the zone, e.g. "2020-09-30 23:59:59"."""
+        moment = clock.from_local(datetime.fromisoformat(wall), tz)
+        clock.set(moment)
+        return moment
+
+
+@pytest.fixture
+def frozen_clock():
+    yield FrozenClock()
+    clock.reset()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def form_token(client, page_url: str) -> str:
+    """The CSRF token from the form on a page, as a browser would have it."""
+    response = client.get(page_url)
+    match = CSRF_INPUT.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {page_url}"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_user(app):
+    from portal.accounts.models import Role, User
+
+    def make(email="person@example.org", role=Role.PARTICIPANT, verified=True, name=None,
+             password="correct horse battery"):
+        user = User(email=email, display_name=name or email.split("@")[0], role=Role(role),
+                    email_verified_at=clock.now_utc() if verified else None)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login_as(client, user) -> None:
+    """Start a logged-in session for the user (the login form itself is tested on its own)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as q: ...` then `q.count` / `q.statements`."""
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        db.session.remove()  # start from an empty identity map, as a new request would
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
+def torun(app):
+    """The Toruń 2021 consultation with its original 2020 dates (see portal/demo.py)."""
+    from portal import demo
+    from portal.consultations.services import load_announcement
+
+    demo.seed(original_dates=True, password=None)
+    db.session.commit()
+    return load_announcement(demo.SLUG).consultation

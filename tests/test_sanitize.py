@@ -1,0 +1,36 @@
+"""User text becomes HTML only through portal.sanitize: Markdown in, allowlisted HTML out."""
+from portal.sanitize import render_markdown
+
+
+def test_markdown_becomes_html_and_links_get_safe_rel():
+    html = render_markdown("**Ważne:** zobacz [program](https://bip.torun.pl/program) i https://example.org")
+    assert "<strong>Ważne:</strong>" in html
+    assert '<a href="https://bip.torun.pl/program" rel="nofollow ugc noopener">program</a>' in html
+    assert '<a href="https://example.org" rel="nofollow ugc noopener">https://example.org</a>' in html
+
+
+def test_raw_html_is_shown_as_text_not_run():
+    html = render_markdown('<script>alert(1)</script> <img src=x onerror="alert(1)">')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_dangerous_link_schemes_do_not_become_links():
+    for source in ("[x](javascript:alert(1))", "[x](data:text/html;base64,PHNjcmlwdD4=)",
+                   "[x](vbscript:msgbox(1))", "<javascript:alert(1)>"):
+        html = render_markdown(source)
+        assert "href=" not in html, source
+
+
+def test_a_heading_in_user_text_never_competes_with_the_page_title():
+    html = render_markdown("# Tytuł\n\n## Podtytuł")
+    assert "<h1>" not in html
+    assert "<h2>Tytuł</h2>" in html
+
+
+def test_empty_text_renders_nothing():
+    assert render_markdown("") == "" and render_markdown(None) == ""
+
+
+def test_polish_text_survives_unchanged():
+    assert "Zażółć gęślą jaźń" in render_markdown("Zażółć gęślą jaźń")
