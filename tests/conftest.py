@@ -19,6 +19,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+
 from portal import clock, create_app
 from portal.extensions import db
 
@@ -71,6 +74,21 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+class RequestIsolatedClient(FlaskClient):
+    """Runs each request in an application context of its own, as a server would.
+
+    The test keeps its own context (and database session) for setting up and checking data;
+    a request never sees the test's `g`, logged-in user cache or identity map.
+    """
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def app_config():
     """Override in a test module to change configuration for its tests."""
@@ -87,6 +105,7 @@ def app(database_uri, app_config, tmp_path):
         **app_config,
     }
     app = create_app(config)
+    app.test_client_class = RequestIsolatedClient
     with app.app_context():
         _empty_all_tables()
         yield app

@@ -1,0 +1,118 @@
+"""Configuration layers, the secret key rule, `flask seed-demo` and the migrations."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import clock, create_app, demo
+from portal.accounts.models import Role, User
+from portal.consultations.models import Consultation, Phase, PhaseKind
+from portal.consultations import services
+from portal.extensions import db
+from portal.registrations.models import Meeting, WorkingGroup
+
+
+def test_instance_config_then_environment_then_arguments(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text('SITE_OWNER = "Urząd Miasta Torunia"\nSITE_NAME = "Z pliku"\n')
+    monkeypatch.setenv("FLASK_SITE_NAME", "Ze środowiska")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["SITE_OWNER"] == "Urząd Miasta Torunia"
+    assert app.config["SITE_NAME"] == "Ze środowiska"
+    assert create_app({"SECRET_KEY": "x", "SITE_NAME": "Z argumentu"},
+                      instance_path=str(tmp_path)).config["SITE_NAME"] == "Z argumentu"
+
+
+def test_the_database_is_chosen_by_an_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    monkeypatch.delenv("FLASK_SQLALCHEMY_DATABASE_URI")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'wspolnie.sqlite'}"
+
+
+def test_development_generates_a_secret_key_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    first = create_app(instance_path=str(tmp_path)).config["SECRET_KEY"]
+    second = create_app(instance_path=str(tmp_path)).config["SECRET_KEY"]
+    assert len(first) >= 64 and first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"PRODUCTION": True}, instance_path=str(tmp_path))
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": "s" * 64}, instance_path=str(tmp_path))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, torun):
+    client.get("/konsultacje/program-wspolpracy-2021", headers={"User-Agent": "Mozilla/5.0"})
+    cookie = client.get_cookie("session", domain="localhost")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_demo_twice_does_not_duplicate_anything(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo", "--password", "demo haslo 2020"])
+        assert result.exit_code == 0, result.output
+    assert (count(Consultation), count(Phase), count(WorkingGroup), count(Meeting), count(User)) == (1, 8, 5, 1, 3)
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    assert admin.role == Role.ADMIN and admin.check_password("demo haslo 2020")
+    assert "admin@example.org" in result.output
+
+
+@pytest.mark.parametrize("phase", demo.PHASE_CHOICES)
+def test_seed_demo_puts_today_inside_the_chosen_phase(app, phase):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--phase", phase])
+    assert result.exit_code == 0, result.output
+    assert "Password of the demo accounts:" in result.output  # generated, shown once
+    consultation = services.load_announcement(demo.SLUG).consultation
+    tl = services.timeline(consultation.phases)
+    if phase == "closed":
+        assert tl.finished
+    else:
+        assert PhaseKind(phase) in [p.kind for p in tl.current]
+
+
+def test_seed_demo_keeps_wall_clock_times_when_shifted(app):
+    app.test_cli_runner().invoke(args=["seed-demo", "--phase", "meetings"])
+    meeting_times = {clock.to_local(g.meeting_starts_at).strftime("%H:%M")
+                     for g in db.session.scalars(select(WorkingGroup))}
+    deadline = db.session.scalar(select(Meeting.registration_deadline))
+    assert meeting_times == {"16:30"} and clock.to_local(deadline).strftime("%H:%M") == "10:00"
+
+
+def test_seed_demo_with_original_dates_matches_the_2020_announcement(app):
+    app.test_cli_runner().invoke(args=["seed-demo", "--original-dates"])
+    phases = {p.kind: p for p in db.session.scalars(select(Phase))}
+    e = phases[PhaseKind.E_CONSULTATION]
+    assert clock.to_local(e.starts_at).isoformat() == "2020-09-17T00:00:00+02:00"
+    assert clock.to_local(e.ends_at).isoformat() == "2020-10-01T00:00:00+02:00"
+    signup = phases[PhaseKind.GROUP_SIGNUP]
+    assert clock.to_local(signup.ends_at).isoformat() == "2020-08-28T00:00:00+02:00"
+    deadline = db.session.scalar(select(Meeting.registration_deadline))
+    assert clock.to_local(deadline).isoformat() == "2020-09-03T10:00:00+02:00"
+
+
+def test_demo_contact_details_are_placeholders_not_the_real_officials(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    consultation = db.session.scalar(select(Consultation))
+    assert consultation.contact_email.endswith("@example.org")
+    assert "skibicka" not in (consultation.contact_email + consultation.body).lower()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
