@@ -85,7 +85,7 @@ Z uwagi na stan pandemii SARS-CoV-2 konsultacje projektu przeprowadzamy w trybie
 Tematy grup roboczych zaproponowano na podstawie informacji zebranych od organizacji na początku
 sierpnia.
 
-## Grupy robocze
+## Zaproszenie do grup roboczych
 
 Zapraszamy przedstawicieli toruńskich organizacji pozarządowych do prac w grupach roboczych.
 Jedna osoba może zgłosić się do prac w **jednej** grupie roboczej — spotkania on-line odbywają

@@ -2,9 +2,9 @@
 
 Polish dates read "17 września 2020 r."; English ones "17 September 2020".
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from babel.dates import format_date, format_interval, format_time
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask_babel import get_locale, gettext as _
 
@@ -45,6 +45,16 @@ def end_date(ends_at: datetime, tz: str | None = None) -> str:
     return local_date(ends_at, tz)
 
 
+def day_span(first: date, last: date) -> str:
+    """"17–30 września 2020", "31 sierpnia – 1 września 2020", months written out in full."""
+    locale = _locale()
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{format_date(last, 'd MMMM y', locale=locale)}"
+    if first.year == last.year:
+        return f"{format_date(first, 'd MMMM', locale=locale)} – {format_date(last, 'd MMMM y', locale=locale)}"
+    return f"{format_date(first, 'd MMMM y', locale=locale)} – {format_date(last, 'd MMMM y', locale=locale)}"
+
+
 def phase_when(phase, tz: str | None = None) -> str:
     """A phase's dates in words: a day, a range of days, or a day with hours."""
     start_local = clock.to_local(phase.starts_at, tz)
@@ -52,8 +62,7 @@ def phase_when(phase, tz: str | None = None) -> str:
         first, last = start_local.date(), last_day(phase.ends_at, tz)
         if first == last:
             return local_date(phase.starts_at, tz)
-        span = format_interval(first, last, "yMMMMd", locale=_locale())
-        return _("%(date)s r.", date=span)
+        return _("%(date)s r.", date=day_span(first, last))
     end_local = clock.to_local(phase.ends_at, tz)
     if start_local.date() == end_local.date():
         return _("%(date)s, godz. %(start)s–%(end)s", date=local_date(phase.starts_at, tz),
