@@ -17,6 +17,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "pl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Warsaw"
     LANGUAGES = {"pl": "Polski", "en": "English"}
+    # The language consultations are written in (marked with lang= in pages in any UI language).
+    CONTENT_LANGUAGE = "pl"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

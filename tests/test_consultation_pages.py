@@ -51,7 +51,7 @@ def test_announcement_shows_everything_the_seed_page_announced(client, torun, fr
     response = client.get(ANNOUNCEMENT)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "<h1>Program współpracy z organizacjami pozarządowymi na 2021 rok</h1>" in html
+    assert '<h1 lang="pl">Program współpracy z organizacjami pozarządowymi na 2021 rok</h1>' in html
     # lead, body rendered from Markdown, contact block
     assert "prowadzone we współpracy z Radą Działalności Pożytku Publicznego" in html
     assert "<h2>Zasady zdalnego spotkania</h2>" in html
@@ -63,7 +63,7 @@ def test_announcement_shows_everything_the_seed_page_announced(client, torun, fr
                  "Wspieranie i promocja wolontariatu",
                  "Współpraca i realizacja zadań publicznych w okresie pandemii",
                  "Wspieranie działalności na rzecz osób niepełnosprawnych"):
-        assert f"<h3>{name}</h3>" in html
+        assert f'<h3 lang="pl">{name}</h3>' in html
     assert html.count("31 sierpnia 2020 r., godz. 16:30") == 3
     assert html.count("1 września 2020 r., godz. 16:30") == 2
     # the online meeting with its registration deadline, to the minute

@@ -43,7 +43,7 @@ def test_the_language_switch_shows_the_same_page_in_english_and_back(client, tor
     html = client.get(ANNOUNCEMENT).get_data(as_text=True)
     assert '<html lang="en">' in html
     assert ">Timeline<" in html and "Skip to content" in html
-    assert "Now: Konsultacje elektroniczne projektu programu (17–30 September 2020)." in html
+    assert 'Now: <span lang="pl">Konsultacje elektroniczne projektu programu</span> (17–30 September 2020).' in html
     assert "31 August 2020, 16:30" in html
 
     token = form_token(client, ANNOUNCEMENT)
