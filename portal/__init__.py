@@ -75,19 +75,34 @@ def _bind_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")
+    login_manager.login_message_category = "info"
     limiter.init_app(app)
 
     from portal import models  # noqa: F401 - every table known to metadata and Alembic
     from portal.accounts.models import User
 
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = None  # the session version below does this job
+
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The cookie names "<id>.<session version>"; an old version (after logout) is refused."""
+        user_key, _, version = user_id.partition(".")
+        if not (user_key.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_key))
+        if user is None or user.session_version != int(version) or not user.is_active:
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.admin import bp as admin_users
+    from portal.accounts.views import bp as accounts
     from portal.consultations.views import bp as consultations
     from portal.pages.views import bp as pages
 
+    app.register_blueprint(accounts)
+    app.register_blueprint(admin_users)
     app.register_blueprint(consultations)
     app.register_blueprint(pages)

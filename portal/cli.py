@@ -4,12 +4,16 @@ import secrets
 import click
 from flask import Flask
 
-from portal import demo
+from portal import clock, demo, mail
+from portal.accounts import passwords, services as accounts
+from portal.accounts.models import Role, User
 from portal.extensions import db
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+    app.cli.add_command(send_mail)
 
 
 @click.command("seed-demo")
@@ -28,3 +32,38 @@ def seed_demo(phase: str, original_dates: bool, password: str | None) -> None:
         click.echo(f"  {role.value:<12} {email}")
     if password is None:
         click.echo(f"Password of the demo accounts: {shown}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value,
+              show_default=True)
+@click.option("--name", help="Display name (default: the part of the e-mail before @).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email: str, role: str, name: str | None, password_stdin: bool) -> None:
+    """Create a verified account (e.g. the first admin); the password is asked for, never an argument."""
+    email = accounts.normalise_email(email)
+    if accounts.find_by_email(email) is not None:
+        raise click.ClickException(f"an account for {email} already exists")
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    found = passwords.problems(password, email=email, name=name or "")
+    if found:
+        raise click.ClickException(" ".join(found))
+    user = User(email=email, display_name=name or email.split("@")[0], role=Role(role),
+                email_verified_at=clock.now_utc())
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}")
+
+
+@click.command("send-mail")
+def send_mail() -> None:
+    """Send e-mails still waiting in the outbox (run it from a scheduler, e.g. every minute)."""
+    sent, failed = mail.deliver()
+    click.echo(f"sent {sent}, failed {failed}")
+    if failed:
+        raise SystemExit(1)

@@ -26,9 +26,25 @@ class Defaults:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins count against both the account and the address they come from.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+    SIGNUP_LIMIT_PER_IP = "20 per hour"
+    RESET_LIMIT_PER_IP = "10 per hour"
 
     # A browser session counts as one view of a page within this time.
     VIEW_COUNT_WINDOW = timedelta(minutes=30)
+
+    # E-mail: "file" writes .eml files into instance/outbox/ (development); "smtp" sends.
+    MAIL_TRANSPORT = "file"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_TIMEOUT = 10
+    MAIL_SENDER = "konsultacje@example.org"
+    MAIL_SENDER_NAME = "Wspólnie"
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from portal import clock
-from portal.accounts.models import Role, User
+from portal.accounts.models import Organisation, Role, User
 from portal.consultations.models import Consultation, Document, DocumentKind, Phase, PhaseKind, Status
 from portal.extensions import db
 from portal.registrations.models import Meeting, WorkingGroup
@@ -23,7 +23,7 @@ PHASE_CHOICES = ("group_signup", "meetings", "e_consultation", "analysis", "clos
 DEMO_USERS = (
     ("admin@example.org", "Administrator (demo)", Role.ADMIN),
     ("moderator@example.org", "Moderator (demo)", Role.MODERATOR),
-    ("ngo@example.org", "Fundacja Przykładowa (demo)", Role.PARTICIPANT),
+    ("ngo@example.org", "Anna Nowak (demo)", Role.PARTICIPANT),
 )
 
 
@@ -184,5 +184,8 @@ def _seed_users(password: str | None) -> None:
             user = User(email=email, display_name=name, role=role, email_verified_at=clock.now_utc())
             db.session.add(user)
         user.role = role
+        if role == Role.PARTICIPANT and user.organisation is None:
+            user.organisation = Organisation(name="Fundacja Przykładowa (demo)", city="Toruń",
+                                             verified_at=clock.now_utc())
         if password:
             user.set_password(password)

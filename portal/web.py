@@ -1,10 +1,12 @@
 """What every request shares: the unit of work, security headers, template helpers, errors."""
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
-from portal import clock, formatting, permissions
+from portal import clock, formatting, mail, permissions
+from portal.accounts.models import ROLE_LABELS
 from portal.extensions import db
+from portal.forms import CSRF_EXPIRED_MESSAGE
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -32,8 +34,10 @@ def commit_unit_of_work(response):
     """
     if response.status_code < 400:
         db.session.commit()
+        mail.deliver_queued_after_commit()
     else:
         db.session.rollback()
+        g.pop("queued_mail", None)
     return response
 
 
@@ -59,6 +63,8 @@ def _register_template_helpers(app: Flask) -> None:
         permissions=permissions,
         current_locale=lambda: str(get_locale()),
         now_utc=clock.now_utc,
+        csrf_expired_message=CSRF_EXPIRED_MESSAGE,
+        role_names=ROLE_LABELS,
     )
 
 

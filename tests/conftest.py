@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import uuid
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from contextlib import contextmanager
 from datetime import datetime
 from urllib.parse import quote
@@ -95,16 +99,68 @@ def app_config():
     return {}
 
 
+class SmtpSink:
+    """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last_link(self, address: str) -> str:
+        """The last link e-mailed to the address, as a person would click it."""
+        body = self.to(address)[-1].get_content()
+        return re.findall(r"https?://\S+", body)[-1]
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def _smtp_server():
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
 @pytest.fixture
-def app(database_uri, app_config, tmp_path):
+def smtp_sink(_smtp_server):
+    sink, _port = _smtp_server
+    sink.clear()
+    return sink
+
+
+@pytest.fixture
+def app(database_uri, app_config, tmp_path, _smtp_server):
+    sink, smtp_port = _smtp_server
+    sink.clear()
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "SECRET_KEY": "test-secret-key",
         "SERVER_NAME": "localhost",
+        "MAIL_TRANSPORT": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **app_config,
     }
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
     app.test_client_class = RequestIsolatedClient
     with app.app_context():
         _empty_all_tables()
@@ -166,7 +222,7 @@ def make_user(app):
 def login_as(client, user) -> None:
     """Start a logged-in session for the user (the login form itself is tested on its own)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

@@ -1,23 +1,43 @@
-"""People with an account: participants (NGO representatives) and staff."""
+"""People with an account: participants (NGO representatives) and staff, and organisations."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import clock
 from portal.extensions import db
 from portal.types import UTCDateTime, enum_column
 
+DELETED_NAME = "Konto usunięte"
+
 
 class Role(enum.StrEnum):
     PARTICIPANT = "participant"
     MODERATOR = "moderator"
     ADMIN = "admin"
+
+
+ROLE_LABELS = {Role.PARTICIPANT: _l("uczestnik"), Role.MODERATOR: _l("moderator"), Role.ADMIN: _l("administrator")}
+
+
+class Organisation(db.Model):
+    """The NGO a participant represents; staff mark it verified (a badge next to comments)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    krs: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class User(UserMixin, db.Model):
@@ -31,6 +51,22 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, 20), default=Role.PARTICIPANT)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"))
+    # Trusted participants' comments skip pre-moderation.
+    is_trusted: Mapped[bool] = mapped_column(default=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while blocked: for good
+    block_reason: Mapped[str] = mapped_column(String(1000), default="")
+    # Part of the login cookie's identity: raising it logs out every copy of the cookie.
+    session_version: Mapped[int] = mapped_column(default=1)
+    notify_replies: Mapped[bool] = mapped_column(default=True)
+    notify_subscriptions: Mapped[bool] = mapped_column(default=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -39,8 +75,21 @@ class User(UserMixin, db.Model):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
     def is_staff(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    def is_blocked(self, now: datetime | None = None) -> bool:
+        if self.blocked_at is None:
+            return False
+        return self.blocked_until is None or (now or clock.now_utc()) < self.blocked_until
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

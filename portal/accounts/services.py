@@ -1,0 +1,243 @@
+"""Account rules: sign-up, verification, login/logout, password and e-mail changes, erasure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal import clock, mail
+from portal.accounts import tokens
+from portal.accounts.models import DELETED_NAME, Organisation, Role, User
+from portal.extensions import db
+
+# Compared against when no account matches, so a wrong e-mail costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("no such account — timing equaliser")
+
+
+class AccountError(Exception):
+    """A rule refused the action; the message is shown to the person."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class WrongPassword(AccountError):
+    """The current password given to confirm an action is not the account's."""
+
+    def __init__(self):
+        super().__init__(_l("Obecne hasło jest nieprawidłowe."))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass
+class OrganisationData:
+    name: str = ""
+    krs: str = ""
+    city: str = ""
+
+
+def sign_up(email: str, display_name: str, password: str, organisation: OrganisationData) -> User | None:
+    """Create an unverified account and e-mail a verification link.
+
+    If the address already has an account, nothing is created and its owner is told by e-mail
+    instead, so the page never reveals who has an account. Returns the new user or None.
+    """
+    email = normalise_email(email)
+    existing = find_by_email(email)
+    if existing is not None:
+        if existing.is_active:
+            mail.queue(email, "account_exists", user=existing,
+                       login_url=url_for("accounts.login", _external=True),
+                       reset_url=url_for("accounts.forgot_password", _external=True))
+        return None
+    user = User(email=email, display_name=display_name.strip(), role=Role.PARTICIPANT)
+    user.set_password(password)
+    if organisation.name.strip():
+        user.organisation = Organisation(name=organisation.name.strip(), krs=organisation.krs.strip(),
+                                         city=organisation.city.strip())
+    db.session.add(user)
+    db.session.flush()
+    send_verification(user)
+    return user
+
+
+def send_verification(user: User, email: str | None = None) -> None:
+    """E-mail a link that verifies `email` (default: the account's own address)."""
+    address = email or user.email
+    token = tokens.make_email_token(user.id, address)
+    mail.queue(address, "verify_email", user=user, new_address=email is not None,
+               link=url_for("accounts.verify_email", token=token, _external=True),
+               hours=int(tokens.VERIFY_EMAIL_MAX_AGE.total_seconds() // 3600))
+
+
+def verify_email(token: str) -> tuple[User, str]:
+    """Apply a verification link; returns (user, "verified" | "changed" | "already")."""
+    user_id, address = tokens.read_email_token(token)
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise tokens.InvalidToken(expired=False)
+    if address == user.email:
+        if user.is_verified:
+            return user, "already"
+        user.email_verified_at = clock.now_utc()
+        return user, "verified"
+    if find_by_email(address) is not None:
+        raise AccountError(_l("Ten adres e-mail należy już do innego konta."))
+    user.email = address
+    user.email_verified_at = clock.now_utc()
+    return user, "changed"
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None or not user.is_active or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session for the user (nothing carried over from before login)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(user)
+
+
+def log_out(user: User) -> None:
+    """End the session everywhere: every copy of the login cookie stops working."""
+    _bump_session_version(user)
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def _bump_session_version(user: User) -> None:
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1))
+    db.session.refresh(user, ["session_version"])
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the account exists; the caller answers the same either way."""
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = tokens.make_reset_token(user.id, user.password_hash)
+    mail.queue(user.email, "reset_password", user=user,
+               link=url_for("accounts.reset_password", token=token, _external=True))
+
+
+def user_for_reset(token: str) -> User:
+    user_id, fingerprint = tokens.read_reset_token(token)
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or tokens.password_fingerprint(user.password_hash) != fingerprint:
+        raise tokens.InvalidToken(expired=False)
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link (usable once) and end every other session."""
+    user = user_for_reset(token)
+    user.set_password(new_password)
+    if not user.is_verified:
+        user.email_verified_at = clock.now_utc()  # the link reached the inbox: address proven
+    _bump_session_version(user)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    user.set_password(new_password)
+    _bump_session_version(user)
+    log_in(user)  # this session continues; copies of the old cookie do not
+    mail.queue(user.email, "password_changed", user=user)
+
+
+def request_email_change(user: User, current_password: str, new_email: str) -> None:
+    """The address changes only when the link sent to the new address is opened."""
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError(_l("To jest Twój obecny adres e-mail."))
+    if find_by_email(new_email) is not None:
+        raise AccountError(_l("Ten adres e-mail należy już do innego konta."))
+    send_verification(user, new_email)
+    mail.queue(user.email, "email_change_requested", user=user, new_email=new_email)
+
+
+def update_profile(user: User, display_name: str, organisation: OrganisationData,
+                   notify_replies: bool, notify_subscriptions: bool) -> None:
+    user.display_name = display_name.strip()
+    user.notify_replies = notify_replies
+    user.notify_subscriptions = notify_subscriptions
+    name = organisation.name.strip()
+    if not name:
+        user.organisation = None
+        return
+    current = user.organisation
+    if current is not None and current.name == name:
+        current.krs, current.city = organisation.krs.strip(), organisation.city.strip()
+        return
+    # A different organisation: a new, unverified record (verification belongs to the old one).
+    user.organisation = Organisation(name=name, krs=organisation.krs.strip(), city=organisation.city.strip())
+
+
+def export_data(user: User) -> dict:
+    """Everything the portal holds about the person (RODO art. 15 and 20)."""
+    organisation = user.organisation
+    return {
+        "exported_at": clock.now_utc().isoformat(),
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "created_at": user.created_at.isoformat(),
+            "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
+            "trusted": user.is_trusted,
+            "blocked": {"since": user.blocked_at.isoformat(), "until": user.blocked_until.isoformat()
+                        if user.blocked_until else None, "reason": user.block_reason} if user.blocked_at else None,
+            "notifications": {"replies": user.notify_replies, "subscriptions": user.notify_subscriptions},
+        },
+        "organisation": {
+            "name": organisation.name, "krs": organisation.krs, "city": organisation.city,
+            "verified": organisation.is_verified,
+        } if organisation else None,
+    }
+
+
+def delete_account(user: User, current_password: str) -> None:
+    """Erase personal data; what was published stays, signed "Konto usunięte"."""
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    erase_personal_data(user)
+    logout_user()
+    session.clear()
+
+
+def erase_personal_data(user: User) -> None:
+    user.email = f"usuniete-{user.id}@invalid"
+    user.display_name = DELETED_NAME
+    user.password_hash = ""
+    user.organisation = None
+    user.notify_replies = user.notify_subscriptions = False
+    user.block_reason = ""
+    user.deleted_at = clock.now_utc()
+    user.session_version += 1

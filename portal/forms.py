@@ -1,0 +1,30 @@
+"""What every form shares: its own CSRF check that gives the typed text back, and the field macros' needs.
+
+Views built on `Form` are exempt from the global CSRF check (`validates_own_csrf`): the form
+checks the token itself, so an expired token re-renders the page with everything the person
+typed (except passwords) and a clear message, instead of an error page.
+"""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from portal.extensions import csrf
+
+
+class Form(FlaskForm):
+    @property
+    def csrf_failed(self) -> bool:
+        return bool(self.is_submitted() and getattr(self, "csrf_token", None) is not None
+                    and self.csrf_token.errors)
+
+    def status(self) -> int:
+        """HTTP status for re-showing the form: 400 for a stale token (nothing is written), else 200."""
+        return 400 if self.csrf_failed else 200
+
+
+CSRF_EXPIRED_MESSAGE = _l("Formularz był otwarty zbyt długo albo sesja wygasła, więc nie został wysłany. "
+                          "To, co wpisano, jest poniżej — wyślij formularz ponownie.")
+
+
+def validates_own_csrf(view):
+    """Mark a view whose Form checks CSRF itself (see module docstring)."""
+    return csrf.exempt(view)
