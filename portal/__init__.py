@@ -60,9 +60,9 @@ def _development_secret_key(instance: Path) -> str:
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,5 +1,6 @@
 """Command-line tasks: `flask --app portal <command>`."""
 import secrets
+import sys
 
 import click
 from flask import Flask
@@ -46,7 +47,7 @@ def create_user(email: str, role: str, name: str | None, password_stdin: bool) -
     if accounts.find_by_email(email) is not None:
         raise click.ClickException(f"an account for {email} already exists")
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     found = passwords.problems(password, email=email, name=name or "")

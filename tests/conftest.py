@@ -27,7 +27,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from portal import clock, create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 WARSAW = "Europe/Warsaw"
@@ -157,12 +157,12 @@ def app(database_uri, app_config, tmp_path, _smtp_server):
         "MAIL_TRANSPORT": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **app_config,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
     app.test_client_class = RequestIsolatedClient
     with app.app_context():
+        limiter.reset()  # the limiter is a process-wide singleton: no counts carry over between tests
         _empty_all_tables()
         yield app
         db.session.remove()
@@ -221,6 +221,7 @@ def make_user(app):
 
 def login_as(client, user) -> None:
     """Start a logged-in session for the user (the login form itself is tested on its own)."""
+    db.session.refresh(user)  # the current session version: an earlier logout may have raised it
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

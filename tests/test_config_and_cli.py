@@ -116,3 +116,38 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
+
+
+def test_create_user_makes_a_verified_admin_who_can_log_in(app, client):
+    from tests.test_accounts import log_in
+
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "Urzednik@Example.org", "--role", "admin", "--name", "Jan Urzędnik",
+              "--password-stdin"], input="bardzo długie hasło urzędu\n")
+    assert result.exit_code == 0, result.output
+    assert "bardzo długie hasło urzędu" not in result.output
+    user = db.session.scalar(select(User).where(User.email == "urzednik@example.org"))
+    assert user.role == Role.ADMIN and user.is_verified and user.display_name == "Jan Urzędnik"
+    assert log_in(client, email="urzednik@example.org", password="bardzo długie hasło urzędu").status_code == 302
+
+
+def test_create_user_asks_for_the_password_twice_when_not_piped(app):
+    result = app.test_cli_runner().invoke(args=["create-user", "mod@example.org", "--role", "moderator"],
+                                          input="hasło moderatora 2020\nhasło moderatora 2020\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.email == "mod@example.org")) == Role.MODERATOR
+
+
+@pytest.mark.parametrize("password, message", [("krótkie", "co najmniej 12"), ("password1234", "najczęściej")])
+def test_create_user_refuses_weak_passwords(app, password, message):
+    result = app.test_cli_runner().invoke(args=["create-user", "x@example.org", "--password-stdin"],
+                                          input=password + "\n")
+    assert result.exit_code != 0 and message in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user_refuses_an_existing_address(app, make_user):
+    make_user("x@example.org")
+    result = app.test_cli_runner().invoke(args=["create-user", "X@example.org", "--password-stdin"],
+                                          input="bardzo długie hasło urzędu\n")
+    assert result.exit_code != 0 and "already exists" in result.output

@@ -26,7 +26,7 @@ def _organisation(form) -> services.OrganisationData:
 @limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
 @validates_own_csrf
 def sign_up():
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("accounts.profile"))
     form = forms.SignUpForm()
     if form.validate_on_submit():

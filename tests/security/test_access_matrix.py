@@ -1,0 +1,100 @@
+"""Every route × every role: the status each kind of person gets.
+
+A route added without a row here fails `test_every_route_has_a_row_in_the_matrix`, so access
+is decided on purpose for each new page. POST routes are called with a valid CSRF token and an
+empty form: what matters here is whether the person gets in, not what the form then says.
+"""
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import Organisation, Role, User
+from portal.extensions import db
+from tests.conftest import form_token, login_as
+
+ROLES = ("anonymous", "unverified", "participant", "moderator", "admin")
+LOGIN = 302  # anonymous people are sent to the login page
+
+PUBLIC = dict.fromkeys(ROLES, 200)
+SIGNED_IN = {"anonymous": LOGIN, "unverified": 200, "participant": 200, "moderator": 200, "admin": 200}
+ADMIN_ONLY = {"anonymous": LOGIN, "unverified": 403, "participant": 403, "moderator": 403, "admin": 200}
+ALWAYS = lambda status: dict.fromkeys(ROLES, status)  # noqa: E731
+
+SLUG = "program-wspolpracy-2021"
+
+# endpoint: (method, url template, {role: status})
+MATRIX = {
+    "consultations.home": ("GET", "/", PUBLIC),
+    "consultations.announcement": ("GET", f"/konsultacje/{SLUG}", PUBLIC),
+    "consultations.print_view": ("GET", f"/konsultacje/{SLUG}/druk", PUBLIC),
+    "consultations.pdf_view": ("GET", f"/konsultacje/{SLUG}/pdf", PUBLIC),
+    "pages.accessibility": ("GET", "/deklaracja-dostepnosci", PUBLIC),
+    "pages.privacy": ("GET", "/ochrona-danych-osobowych", PUBLIC),
+    "pages.set_language": ("POST", "/jezyk", ALWAYS(400)),  # no language chosen
+    "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
+    "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
+    "accounts.login": ("GET", "/logowanie", PUBLIC),
+    "accounts.logout": ("POST", "/wyloguj", ALWAYS(302)),
+    "accounts.forgot_password": ("GET", "/nie-pamietam-hasla", PUBLIC),
+    "accounts.reset_password": ("GET", "/nowe-haslo", ALWAYS(400)),  # no token
+    "accounts.profile": ("GET", "/konto", SIGNED_IN),
+    "accounts.resend_verification": ("POST", "/konto/wyslij-potwierdzenie", ALWAYS(302)),
+    "accounts.change_password": ("GET", "/konto/haslo", SIGNED_IN),
+    "accounts.change_email": ("GET", "/konto/email", SIGNED_IN),
+    "accounts.export_data": ("GET", "/konto/moje-dane.json", SIGNED_IN),
+    "accounts.delete_account": ("GET", "/konto/usun", SIGNED_IN),
+    "admin_users.list_users": ("GET", "/admin/uzytkownicy", ADMIN_ONLY),
+    "admin_users.user_detail": ("GET", "/admin/uzytkownicy/{user_id}", ADMIN_ONLY),
+    "admin_users.change_role": ("POST", "/admin/uzytkownicy/{user_id}/rola", ADMIN_ONLY),
+    "admin_users.set_trusted": ("POST", "/admin/uzytkownicy/{user_id}/zaufany", ADMIN_ONLY),
+    "admin_users.block_user": ("POST", "/admin/uzytkownicy/{user_id}/blokada", ADMIN_ONLY),
+    "admin_users.unblock_user": ("POST", "/admin/uzytkownicy/{user_id}/odblokowanie", ADMIN_ONLY),
+    "admin_users.verify_organisation": ("POST", "/admin/organizacje/{organisation_id}/weryfikacja", ADMIN_ONLY),
+}
+
+
+def test_every_route_has_a_row_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - MATRIX.keys() == set(), "decide who may use these routes: add them to MATRIX"
+    assert MATRIX.keys() - endpoints == set(), "these rows name routes that no longer exist"
+
+
+def test_every_post_route_refuses_a_request_without_a_csrf_token(app, torun, make_user):
+    client = app.test_client()
+    login_as(client, make_user("admin-csrf@example.org", role=Role.ADMIN))
+    target = db.session.scalar(select(User).where(User.email == "ngo@example.org"))
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        url = MATRIX[rule.endpoint][1].format(user_id=target.id, organisation_id=target.organisation_id)
+        assert client.post(url, data={}).status_code == 400, rule.endpoint
+
+
+@pytest.fixture
+def people(torun, make_user):
+    """One person per role (the demo seed brings the NGO user with an organisation)."""
+    people = {
+        "unverified": make_user("nowa@example.org", verified=False),
+        "participant": make_user("uczestnik@example.org"),
+        "moderator": make_user("moderatorka@example.org", role=Role.MODERATOR),
+        "admin": make_user("administratorka@example.org", role=Role.ADMIN),
+    }
+    return people
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_expected_status_on_every_route(app, people, role):
+    target = db.session.scalar(select(User).where(User.email == "ngo@example.org"))
+    organisation = db.session.get(Organisation, target.organisation_id)
+    failures = []
+    for endpoint, (method, template, expected) in MATRIX.items():
+        client = app.test_client()
+        if role != "anonymous":
+            login_as(client, people[role])
+        url = template.format(user_id=target.id, organisation_id=organisation.id)
+        if method == "GET":
+            status = client.get(url).status_code
+        else:
+            status = client.post(url, data={"csrf_token": form_token(client, "/")}).status_code
+        if status != expected[role]:
+            failures.append(f"{method} {url} ({endpoint}): expected {expected[role]}, got {status}")
+    assert failures == []
