@@ -221,9 +221,10 @@ def make_user(app):
 
 def login_as(client, user) -> None:
     """Start a logged-in session for the user (the login form itself is tested on its own)."""
-    db.session.refresh(user)  # the current session version: an earlier logout may have raised it
+    # The current session version (an earlier logout may have raised it), from a fresh read.
+    current = db.session.get(type(user), user.id, populate_existing=True)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = current.get_id()
         session["_fresh"] = True
 
 

@@ -10,7 +10,7 @@ CATALOGUES = ROOT / "portal" / "translations"
 
 
 def source_messages() -> set:
-    method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/email/**.txt", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map=method_map, keywords={"_": None, "gettext": None, "lazy_gettext": None,

@@ -33,6 +33,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 BROWSER_DIR = Path(__file__).resolve().parent
 PAGE_PROBLEMS = pytest.StashKey[list]()
+EXPECTED_PROBLEMS = pytest.StashKey[list]()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -141,10 +142,26 @@ def pytest_runtest_call(item):
             item.add_report_section("call", "browser errors", _listed(problems))
         raise
     problems = item.stash.get(PAGE_PROBLEMS, None)
+    for pattern in item.stash.get(EXPECTED_PROBLEMS, []):
+        matching = [p for p in problems or [] if pattern in p]
+        if not matching:
+            pytest.fail(f"the browser was expected to report {pattern!r} but did not", pytrace=False)
+        problems[:] = [p for p in problems if pattern not in p]
     if problems:
         pytest.fail("the browser reported errors (a CSP violation counts as one):\n"
                     + _listed(problems), pytrace=False)
     return result
+
+
+@pytest.fixture
+def expect_console_error(request):
+    """`expect_console_error("status of 429")`: this test expects that message (and requires it).
+
+    Chromium logs every 4xx page as "Failed to load resource"; a test whose point is a 4xx
+    page declares it here, and any other console error still fails the test.
+    """
+    expected = request.node.stash.setdefault(EXPECTED_PROBLEMS, [])
+    return expected.append
 
 
 def _listed(problems: list[str]) -> str:
