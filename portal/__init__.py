@@ -101,8 +101,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
     from portal.consultations.views import bp as consultations
     from portal.pages.views import bp as pages
+    from portal.registrations.staff import bp as registrations_staff
+    from portal.registrations.views import bp as registrations
 
     app.register_blueprint(accounts)
     app.register_blueprint(admin_users)
     app.register_blueprint(consultations)
     app.register_blueprint(pages)
+    app.register_blueprint(registrations)
+    app.register_blueprint(registrations_staff)

@@ -9,12 +9,14 @@ from portal import clock, demo, mail
 from portal.accounts import passwords, services as accounts
 from portal.accounts.models import Role, User
 from portal.extensions import db
+from portal.registrations import services as registrations
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(send_mail)
+    app.cli.add_command(registrations_sweep)
 
 
 @click.command("seed-demo")
@@ -68,3 +70,13 @@ def send_mail() -> None:
     click.echo(f"sent {sent}, failed {failed}")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("registrations-sweep")
+def registrations_sweep() -> None:
+    """Release expired seat holds (promoting the waiting list) and send due meeting links."""
+    expired = registrations.release_expired_holds()
+    links = registrations.send_meeting_links()
+    db.session.commit()
+    mail.deliver()
+    click.echo(f"expired holds {expired}, meeting links {links}")

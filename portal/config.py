@@ -31,6 +31,10 @@ class Defaults:
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
     SIGNUP_LIMIT_PER_IP = "20 per hour"
     RESET_LIMIT_PER_IP = "10 per hour"
+    # Sign-ups to groups and meetings from one address (an office may register several people).
+    REGISTRATION_LIMIT_PER_IP = "30 per hour"
+    # Version of the RODO information shown at registration forms (stored with each registration).
+    PRIVACY_NOTICE_VERSION = "2020-08"
 
     # A browser session counts as one view of a page within this time.
     VIEW_COUNT_WINDOW = timedelta(minutes=30)

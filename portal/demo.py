@@ -172,6 +172,7 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
         starts_at=_moved(datetime(2020, 9, 3, 16, 30), days),
         ends_at=_moved(datetime(2020, 9, 3, 18, 30), days),
         registration_deadline=_moved(datetime(2020, 9, 3, 10, 0), days),
+        join_url="https://spotkania.example.org/torun-program-2021",
     ))
     _seed_users(password)
     return consultation

@@ -1,6 +1,7 @@
 """Imports every model, so the metadata (and Alembic) sees all tables."""
 from portal.accounts.models import Organisation, Role, User  # noqa: F401
 from portal.consultations.models import Consultation, Document, Phase  # noqa: F401
-from portal.registrations.models import Meeting, WorkingGroup  # noqa: F401
+from portal.registrations.models import (  # noqa: F401
+    GroupRegistration, Meeting, MeetingRegistration, WorkingGroup)
 from portal.audit import AuditLog  # noqa: F401
 from portal.mail import OutboxMessage  # noqa: F401

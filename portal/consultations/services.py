@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import clock
-from portal.consultations.models import Consultation, Phase, Status
+from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
 from portal.registrations.models import Meeting, WorkingGroup
+from portal.registrations.services import groups_with_seats
 
 BOT_USER_AGENT = re.compile(r"bot|crawl|spider|slurp|archiver|facebookexternalhit|preview", re.I)
 
@@ -85,8 +86,11 @@ def public_consultations(now: datetime | None = None) -> tuple[list[Consultation
 @dataclass
 class Announcement:
     consultation: Consultation
-    groups: list[WorkingGroup]
+    groups: list[tuple[WorkingGroup, int]]  # with the seats held in each
     meetings: list[Meeting]
+
+    def phase(self, kind: PhaseKind) -> Phase | None:
+        return next((p for p in self.consultation.phases if p.kind == kind), None)
 
 
 def load_announcement(slug: str) -> Announcement | None:
@@ -98,10 +102,7 @@ def load_announcement(slug: str) -> Announcement | None:
     ).unique().one_or_none()
     if consultation is None:
         return None
-    groups = db.session.scalars(
-        select(WorkingGroup).where(WorkingGroup.consultation_id == consultation.id)
-        .order_by(WorkingGroup.position, WorkingGroup.id)
-    ).all()
+    groups = groups_with_seats(consultation.id, clock.now_utc())
     meetings = db.session.scalars(
         select(Meeting).where(Meeting.consultation_id == consultation.id)
         .order_by(Meeting.starts_at, Meeting.id)

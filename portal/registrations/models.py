@@ -1,18 +1,21 @@
-"""Thematic working groups and online meetings of a consultation.
+"""Thematic working groups and online meetings of a consultation, and the people signing up.
 
-The sign-up itself (seats, waiting list) belongs to the registrations issue; the groups and
-meetings are shown on the announcement page from the start.
+No account is needed to register: the e-mail address is proven by a confirmation link, and
+every e-mail carries a private link (a signed token naming the registration) to confirm or
+withdraw.
 """
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.consultations.models import Consultation
 from portal.extensions import db
-from portal.types import UTCDateTime
+from portal.types import UTCDateTime, enum_column
 
 
 class WorkingGroup(db.Model):
@@ -49,3 +52,82 @@ class Meeting(db.Model):
     consultation: Mapped[Consultation] = relationship(lazy="raise")
 
     __table_args__ = (Index("ix_meeting_consultation_starts", "consultation_id", "starts_at"),)
+
+    def is_open(self, now: datetime) -> bool:
+        return now < self.registration_deadline
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"        # holds a seat until confirmed or the hold expires
+    CONFIRMED = "confirmed"    # holds a seat
+    WAITING = "waiting"        # on the waiting list, in order of arrival
+    WITHDRAWN = "withdrawn"    # by the person
+    EXPIRED = "expired"        # not confirmed in time
+    CANCELLED = "cancelled"    # by staff, with a reason
+
+
+HOLDING = (Status.PENDING, Status.CONFIRMED)
+ACTIVE = (Status.PENDING, Status.CONFIRMED, Status.WAITING)
+_ACTIVE_SQL = "status IN ('pending', 'confirmed', 'waiting')"
+
+
+class PersonalDetails:
+    """What an applicant types (the seed's list): name, contact, organisation, prior activity."""
+
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))  # lower-cased
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    organisation_name: Mapped[str] = mapped_column(String(300))
+    # Recording the meeting to write down the proposals: required by the seed.
+    recording_consent: Mapped[bool] = mapped_column(default=False)
+    # The RODO art. 13 information shown at the form: which version, and when it was accepted.
+    privacy_notice_version: Mapped[str] = mapped_column(String(20))
+    privacy_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class GroupRegistration(PersonalDetails, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id", ondelete="CASCADE"))
+    status: Mapped[Status] = mapped_column(enum_column(Status, 20))
+    organisation_address: Mapped[str] = mapped_column(String(500), default="")
+    organisation_contact: Mapped[str] = mapped_column(String(300), default="")
+    prior_activity: Mapped[str] = mapped_column(Text, default="")
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(1000), default="")
+
+    group: Mapped[WorkingGroup] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # One active registration per e-mail per consultation, whatever the group: enforced by
+        # the database, so two simultaneous submissions cannot both get in.
+        Index("uq_group_registration_active_email", "consultation_id", "email", unique=True,
+              postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
+        Index("ix_group_registration_group_status", "group_id", "status", "id"),
+        Index("ix_group_registration_hold", "status", "hold_expires_at"),
+    )
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in HOLDING
+
+
+class MeetingRegistration(PersonalDetails, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    # PENDING until the e-mail is confirmed, then CONFIRMED; WITHDRAWN by the person or staff.
+    status: Mapped[Status] = mapped_column(enum_column(Status, 20))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    meeting: Mapped[Meeting] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index("uq_meeting_registration_active_email", "meeting_id", "email", unique=True,
+              postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
+    )

@@ -30,6 +30,12 @@ MATRIX = {
     "pages.accessibility": ("GET", "/deklaracja-dostepnosci", PUBLIC),
     "pages.privacy": ("GET", "/ochrona-danych-osobowych", PUBLIC),
     "pages.set_language": ("POST", "/jezyk", ALWAYS(400)),  # no language chosen
+    "registrations.group_signup": ("GET", f"/konsultacje/{SLUG}/grupy-robocze/zapis", PUBLIC),
+    "registrations.meeting_signup": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}/zapis", PUBLIC),
+    "registrations.meeting_ics": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}.ics", PUBLIC),
+    "registrations.manage": ("GET", "/zgloszenie", ALWAYS(404)),  # no private link
+    "registrations.confirm": ("POST", "/zgloszenie/potwierdz", ALWAYS(404)),
+    "registrations.withdraw": ("GET", "/zgloszenie/wycofaj", ALWAYS(404)),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
@@ -65,8 +71,16 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, torun, mak
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
-        url = MATRIX[rule.endpoint][1].format(user_id=target.id, organisation_id=target.organisation_id)
+        url = MATRIX[rule.endpoint][1].format(**ids(target))
         assert client.post(url, data={}).status_code == 400, rule.endpoint
+
+
+def ids(target_user) -> dict:
+    """Values for the URL templates: the demo's NGO user and organisation, its meeting."""
+    from portal.registrations.models import Meeting
+
+    return {"user_id": target_user.id, "organisation_id": target_user.organisation_id,
+            "meeting_id": db.session.scalar(select(Meeting.id))}
 
 
 @pytest.fixture
@@ -90,7 +104,7 @@ def test_each_role_gets_the_expected_status_on_every_route(app, people, role):
         client = app.test_client()
         if role != "anonymous":
             login_as(client, people[role])
-        url = template.format(user_id=target.id, organisation_id=organisation.id)
+        url = template.format(**ids(target))
         if method == "GET":
             status = client.get(url).status_code
         else:
