@@ -203,13 +203,18 @@ def withdraw(registration: GroupRegistration, now: datetime | None = None) -> No
     """The person withdraws; a seat they held goes at once to the first person waiting."""
     if registration.status not in ACTIVE:
         return
-    _end(registration, Status.WITHDRAWN, "", now or clock.now_utc(), "registration_withdrawn")
+    try:
+        _end(registration, Status.WITHDRAWN, "", now or clock.now_utc(), "registration_withdrawn")
+    except RegistrationError:
+        pass  # already ended meanwhile: nothing left to withdraw
 
 
 def _end(registration: GroupRegistration, status: Status, reason: str, now: datetime, template: str) -> None:
     group = db.session.get(WorkingGroup, registration.group_id)
     lock_group(group.id)
     db.session.refresh(registration)
+    if registration.status not in ACTIVE:  # someone else ended it while we waited for the lock
+        raise RegistrationError(_l("To zgłoszenie jest już zakończone."))
     held = registration.holds_seat
     registration.status = status
     registration.ended_at = now
@@ -271,6 +276,8 @@ def release_expired_holds(consultation_id: int | None = None, now: datetime | No
 # --- staff actions ----------------------------------------------------------------------------
 
 def confirm_by_staff(actor, registration: GroupRegistration, now: datetime | None = None) -> None:
+    if registration.status == Status.CONFIRMED:
+        return
     before = registration.status.value
     confirm(registration, now)
     audit.record(actor, "registration_confirmed", registration, "", before={"status": before},
@@ -297,6 +304,11 @@ def move_by_staff(actor, registration: GroupRegistration, target: WorkingGroup, 
     source = db.session.get(WorkingGroup, registration.group_id)
     for group_id in sorted((source.id, target.id)):  # a fixed order: two moves never deadlock
         lock_group(group_id)
+    for group in (source, target):
+        _release_expired_holds(group, now)
+    db.session.refresh(registration)
+    if registration.status not in ACTIVE:
+        raise RegistrationError(_l("To zgłoszenie jest już zakończone."))
     if _count_holding(target.id) >= target.capacity:
         raise RegistrationError(_l("W grupie „%(group)s” nie ma wolnych miejsc.", group=target.name))
     before = {"group": source.name, "status": registration.status.value}

@@ -138,7 +138,8 @@ def _manage_page(registration, token, status=200):
         context["position"] = (services.waiting_position(registration)
                                if registration.status == Status.WAITING else None)
     else:
-        context["meeting"] = db.session.get(Meeting, registration.meeting_id)
+        context["meeting"] = meeting = db.session.get(Meeting, registration.meeting_id)
+        context["meeting_slug"] = db.session.get(Consultation, meeting.consultation_id).slug
     response = make_response(render_template("registrations/manage.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response

