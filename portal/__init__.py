@@ -100,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.admin import bp as admin_users
     from portal.accounts.views import bp as accounts
     from portal.consultations.views import bp as consultations
+    from portal.forum.feeds import bp as forum_feeds
+    from portal.forum.staff import bp as forum_staff
+    from portal.forum.views import bp as forum
     from portal.pages.views import bp as pages
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
@@ -107,6 +110,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(admin_users)
     app.register_blueprint(consultations)
+    app.register_blueprint(forum)
+    app.register_blueprint(forum_feeds)
+    app.register_blueprint(forum_staff)
     app.register_blueprint(pages)
     app.register_blueprint(registrations)
     app.register_blueprint(registrations_staff)

@@ -50,6 +50,9 @@ class Defaults:
     MAIL_SENDER = "konsultacje@example.org"
     MAIL_SENDER_NAME = "Wspólnie"
 
+    # Forum: at least this long between two comments of one participant.
+    FORUM_MIN_POST_INTERVAL_SECONDS = 30
+
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     SITE_NAME = "Wspólnie"

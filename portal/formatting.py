@@ -71,6 +71,13 @@ def phase_when(phase, tz: str | None = None) -> str:
              end=local_datetime(phase.ends_at, tz))
 
 
+def relative(moment: datetime) -> str:
+    """"3 godziny temu" / "3 hours ago", against the one clock."""
+    from babel.dates import format_timedelta
+
+    return format_timedelta(moment - clock.now_utc(), add_direction=True, locale=_locale())
+
+
 def iso(moment: datetime, tz: str | None = None) -> str:
     """Machine-readable time for <time datetime="...">, with the zone's offset."""
     return clock.to_local(moment, tz).isoformat(timespec="minutes")

@@ -5,3 +5,5 @@ from portal.registrations.models import (  # noqa: F401
     GroupRegistration, Meeting, MeetingRegistration, WorkingGroup)
 from portal.audit import AuditLog  # noqa: F401
 from portal.mail import OutboxMessage  # noqa: F401
+from portal.forum.models import (  # noqa: F401
+    DraftParagraph, DraftSection, Post, PostRevision, Subscription, Thread)

@@ -57,6 +57,7 @@ def _register_template_helpers(app: Flask) -> None:
         end_date=formatting.end_date,
         phase_when=formatting.phase_when,
         iso=formatting.iso,
+        relative=formatting.relative,
         number=formatting.number,
     )
     app.jinja_env.globals.update(

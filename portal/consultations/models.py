@@ -64,6 +64,11 @@ class Consultation(db.Model):
         back_populates="consultation", order_by="Document.position", lazy="raise",
         cascade="all, delete-orphan", passive_deletes=True)
 
+    # The electronic consultation phase (the forum's window), loadable in the same query.
+    comment_window: Mapped[Phase | None] = relationship(
+        primaryjoin="and_(Phase.consultation_id == Consultation.id, Phase.kind == 'e_consultation')",
+        viewonly=True, uselist=False, lazy="raise")
+
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED

@@ -1,0 +1,330 @@
+"""The draft document of a consultation: Markdown split into numbered sections and paragraphs.
+
+A top-level heading (level 1 or 2) starts a section: § 1, § 2, … in order, titled with the
+heading's text (a "§ 3." or "Rozdział 3" the author wrote in front is dropped — numbering is
+ours). Every top-level block under it — a paragraph, a list, a quotation, a table, a code
+block — is one numbered paragraph ("ust. 1, 2, …"), stored as its own Markdown source and as
+HTML from the one sanitiser. Two blocks make one paragraph in two cases: a level-3 (or deeper)
+heading belongs to the block it introduces, and a list or table belongs to the paragraph right
+before it that announces it with a colon ("Ilekroć w Programie jest mowa o:" and its points).
+Thematic breaks (---) are left out, and so are blocks that are only an HTML comment
+(<!-- … -->, the author's notes). Text before the first heading is refused: it would belong
+to no section.
+
+Publishing replaces the sections and keeps the forum's record: a section's thread (with its
+comments) stays with the section's number across re-publications; the thread of a section
+that is gone is locked and keeps its "§ N. title" as its name, never deleted.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
+from sqlalchemy import delete, func, select
+
+from portal import audit, clock, formatting
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.forum.models import DraftParagraph, DraftSection, Thread, ThreadKind
+from portal.sanitize import render_markdown
+
+DEMO_DRAFT = Path(__file__).with_name("demo_draft.md")
+
+MAX_CHARACTERS = 500_000
+MAX_SECTIONS = 200
+MAX_PARAGRAPHS = 300      # in one section
+TITLE_MAX = 200           # a section's title is also its thread's title
+GENERAL_THREAD_TITLE = "Uwagi ogólne"  # content (Polish), like the draft itself
+
+# The same Markdown as portal.sanitize renders: a block found here is a block there.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+# Only to find HTML comments as blocks (they may contain blank lines); never used to render.
+_comment_finder = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+
+_NUMBER_PREFIX = re.compile(
+    r"^\s*(?:§\s*\d+[a-z]?\b|rozdzia[łl]\s+(?:\d+|[ivxlcdm]+)\b)(?:\s*[.:)\u2013\u2014-])?\s*",
+    re.IGNORECASE)
+_SECTION_TAGS = ("h1", "h2")
+_BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open", "table_open",
+           "fence", "code_block", "heading_open"}
+_ANNOUNCED = ("bullet_list_open", "ordered_list_open", "table_open")  # may follow "…:" in the same "ust."
+
+
+class DraftError(Exception):
+    """The draft cannot be published as it is; `message` says why (in Polish first)."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ParagraphDraft:
+    number: int
+    text: str  # Markdown source of the block
+
+    @property
+    def html(self) -> str:
+        return str(render_markdown(self.text))
+
+
+@dataclass(frozen=True)
+class SectionDraft:
+    number: int
+    title: str
+    paragraphs: tuple[ParagraphDraft, ...] = ()
+
+
+@dataclass
+class PublishResult:
+    sections_before: int
+    sections: int
+    paragraphs: int
+    created_threads: list[Thread] = field(default_factory=list)
+    locked_threads: list[Thread] = field(default_factory=list)
+    removed_numbers: list[int] = field(default_factory=list)
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+def parse(markdown_text: str | None) -> list[SectionDraft]:
+    """Markdown -> numbered sections with numbered paragraphs; DraftError says what is wrong."""
+    source = _normalise(markdown_text)
+    if not source.strip():
+        raise DraftError(_l("Projekt jest pusty. Wklej jego treść albo wybierz plik."))
+    if len(source) > MAX_CHARACTERS:
+        raise DraftError(_l("Projekt może mieć najwyżej %(max)s znaków (ma %(length)s).",
+                            max=formatting.number(MAX_CHARACTERS), length=formatting.number(len(source))))
+    lines = _without_comments(source).split("\n")
+    env: dict = {}
+    tokens = _markdown.parse("\n".join(lines), env)
+    references = env.get("references", {})
+
+    if not any(t.type == "heading_open" and t.level == 0 and t.tag in _SECTION_TAGS for t in tokens):
+        raise DraftError(_l("Projekt nie ma nagłówków paragrafów. Każdy paragraf zacznij nagłówkiem, "
+                            "np. „## § 1. Postanowienia ogólne”."))
+
+    sections: list[tuple[str, list[list]]] = []  # (title, [[start line, end line, kind], …])
+    pending: list[int] | None = None  # [start, end] of level-3+ headings waiting for their block
+    for index, token in enumerate(tokens):
+        if token.level != 0 or token.type not in _BLOCKS or token.map is None:
+            continue
+        start, end = token.map
+        if token.type == "heading_open" and token.tag in _SECTION_TAGS:
+            _close_pending(sections, lines, pending)
+            pending = None
+            sections.append((_title(tokens[index + 1], len(sections) + 1), []))
+            continue
+        if not sections:
+            raise DraftError(_l("Projekt musi zaczynać się od nagłówka paragrafu (np. „## § 1. Postanowienia "
+                                "ogólne”). Przenieś pod nagłówek albo usuń tekst: „%(text)s”.",
+                                text=_excerpt(lines[start:end])))
+        if token.type == "heading_open":  # level 3 or deeper: part of the paragraph it introduces
+            pending = [pending[0] if pending else start, end]
+            continue
+        _add_block(sections[-1][1], lines, pending[0] if pending else start, end, token.type)
+        pending = None
+    _close_pending(sections, lines, pending)
+
+    if len(sections) > MAX_SECTIONS:
+        raise DraftError(_l("Projekt może mieć najwyżej %(max)s paragrafów (ma %(count)s).",
+                            max=MAX_SECTIONS, count=len(sections)))
+    drafts = []
+    for number, (title, blocks) in enumerate(sections, start=1):
+        if len(blocks) > MAX_PARAGRAPHS:
+            raise DraftError(_l("§ %(number)s może mieć najwyżej %(max)s ustępów (ma %(count)s).",
+                                number=number, max=MAX_PARAGRAPHS, count=len(blocks)))
+        drafts.append(SectionDraft(number, title, tuple(
+            ParagraphDraft(n, _with_references(_block(lines, start, end), references))
+            for n, (start, end, _kind) in enumerate(blocks, start=1))))
+    return drafts
+
+
+def _normalise(text: str | None) -> str:
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    return text.removeprefix("\ufeff")
+
+
+def _without_comments(source: str) -> str:
+    """Blank out the lines of blocks that are only an HTML comment (line numbers stay)."""
+    lines = source.split("\n")
+    for token in _comment_finder.parse(source):
+        if token.type == "html_block" and token.level == 0 and token.map:
+            content = token.content.strip()
+            if content.startswith("<!--") and content.endswith("-->"):
+                start, end = token.map
+                lines[start:end] = [""] * (end - start)
+    return "\n".join(lines)
+
+
+def _title(inline, number: int) -> str:
+    """The heading's text without Markdown and without the author's own number."""
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append("".join(c.content for c in child.children or []))
+    title = " ".join("".join(parts).split())
+    title = _NUMBER_PREFIX.sub("", title, count=1).strip()
+    if not title:
+        raise DraftError(_l("Nagłówek § %(number)s nie ma tytułu. Dopisz go po numerze, np. „## § %(number)s. "
+                            "Postanowienia ogólne”.", number=number))
+    if len(title) > TITLE_MAX:
+        raise DraftError(_l("Tytuł § %(number)s może mieć najwyżej %(max)s znaków (ma %(length)s).",
+                            number=number, max=TITLE_MAX, length=len(title)))
+    return title
+
+
+def _block(lines: list[str], start: int, end: int) -> str:
+    return "\n".join(lines[start:end]).strip("\n").rstrip()
+
+
+def _add_block(blocks: list[list], lines: list[str], start: int, end: int, kind: str) -> None:
+    """A new paragraph, except that a list (or table) continues the paragraph announcing it with a colon.
+
+    "Ilekroć w Programie jest mowa o:" and the list of definitions under it are one "ust.",
+    its points, as in Polish legal drafting.
+    """
+    if (kind in _ANNOUNCED and blocks and blocks[-1][2] == "paragraph_open"
+            and _block(lines, blocks[-1][0], blocks[-1][1]).endswith(":")
+            and not "".join(lines[blocks[-1][1]:start]).strip()):
+        blocks[-1][1:] = [end, kind]
+    else:
+        blocks.append([start, end, kind])
+
+
+def _close_pending(sections, lines, pending) -> None:
+    """Level-3+ headings with no block after them in their section are a paragraph of their own."""
+    if pending is not None and sections:
+        sections[-1][1].append([*pending, "heading_open"])
+
+
+def _excerpt(lines: list[str], length: int = 80) -> str:
+    text = " ".join(" ".join(lines).split())
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
+
+
+def _with_references(text: str, references: dict) -> str:
+    """Link reference definitions the block uses travel with it, so it renders on its own."""
+    if not references:
+        return text
+    folded = " ".join(text.casefold().split())
+    used = []
+    for label, target in references.items():
+        if f"[{' '.join(label.casefold().split())}]" in folded:
+            title = target.get("title") or ""
+            escaped = title.replace("\\", "\\\\").replace('"', '\\"')
+            used.append(f"[{label}]: <{target['href']}>" + (f' "{escaped}"' if title else ""))
+    return text + "\n\n" + "\n".join(used) if used else text
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutlineRow:
+    number: int
+    title: str
+    paragraphs: int
+
+
+def outline(consultation: Consultation) -> list[OutlineRow]:
+    """The published sections with their number of paragraphs: one query."""
+
+    rows = db.session.execute(
+        select(DraftSection.number, DraftSection.title, func.count(DraftParagraph.id))
+        .outerjoin(DraftParagraph, DraftParagraph.section_id == DraftSection.id)
+        .where(DraftSection.consultation_id == consultation.id)
+        .group_by(DraftSection.id, DraftSection.number, DraftSection.title)
+        .order_by(DraftSection.number)).all()
+    return [OutlineRow(number, title, count) for number, title, count in rows]
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+def publish(consultation: Consultation, markdown_text: str, actor=None) -> PublishResult:
+    """Replace the draft's sections and paragraphs; keep one thread per section (no commit here)."""
+    drafts = parse(markdown_text)  # nothing is written unless the whole draft is sound
+    now = clock.now_utc()
+    # Two publications of one consultation at once would collide on the section numbers: the
+    # second waits for the first (PostgreSQL; SQLite writes one transaction at a time anyway).
+    db.session.execute(select(Consultation.id).where(Consultation.id == consultation.id).with_for_update())
+    existing = {section.number: section for section in db.session.scalars(
+        select(DraftSection).where(DraftSection.consultation_id == consultation.id))}
+    threads = db.session.scalars(select(Thread).where(
+        Thread.consultation_id == consultation.id,
+        Thread.kind.in_((ThreadKind.SECTION, ThreadKind.GENERAL))).order_by(Thread.id)).all()
+    by_section: dict[int, Thread] = {}
+    for thread in threads:
+        if thread.kind == ThreadKind.SECTION and thread.section_id is not None:
+            by_section.setdefault(thread.section_id, thread)
+    result = PublishResult(sections_before=len(existing), sections=len(drafts),
+                           paragraphs=sum(len(d.paragraphs) for d in drafts))
+
+    wanted = {draft.number for draft in drafts}
+    removed = [section for number, section in sorted(existing.items()) if number not in wanted]
+    for section in removed:
+        # The section goes; its thread and comments stay in the record, closed, named as they were.
+        for thread in threads:
+            if thread.kind == ThreadKind.SECTION and thread.section_id == section.id:
+                thread.section_id = None
+                thread.title = _numbered_title(section.number, section.title)
+                if thread.locked_at is None:
+                    thread.locked_at = now
+                result.locked_threads.append(thread)
+        result.removed_numbers.append(section.number)
+    if existing:
+        db.session.execute(delete(DraftParagraph).where(
+            DraftParagraph.section_id.in_([s.id for s in existing.values()])))
+    if removed:
+        db.session.flush()  # the threads let go of the sections first
+        db.session.execute(delete(DraftSection).where(DraftSection.id.in_([s.id for s in removed])),
+                           execution_options={"synchronize_session": False})
+        for section in removed:
+            db.session.expunge(section)
+
+    sections = []
+    for draft in drafts:
+        section = existing.get(draft.number)
+        if section is None:
+            section = DraftSection(consultation_id=consultation.id, number=draft.number, title=draft.title)
+            db.session.add(section)
+        else:
+            section.title = draft.title
+            db.session.expire(section, ["paragraphs"])  # replaced below, by id
+        sections.append((draft, section))
+    db.session.flush()
+
+    db.session.add_all(DraftParagraph(section_id=section.id, number=p.number, text=p.text, html=p.html)
+                       for draft, section in sections for p in draft.paragraphs)
+    for draft, section in sections:
+        thread = by_section.get(section.id)
+        if thread is None:
+            thread = Thread(consultation_id=consultation.id, section_id=section.id, kind=ThreadKind.SECTION,
+                            title=draft.title, created_by_id=getattr(actor, "id", None),
+                            created_at=now, last_activity_at=now)
+            db.session.add(thread)
+            result.created_threads.append(thread)
+        else:
+            thread.title = draft.title
+    if not any(thread.kind == ThreadKind.GENERAL for thread in threads):
+        general = Thread(consultation_id=consultation.id, kind=ThreadKind.GENERAL, title=GENERAL_THREAD_TITLE,
+                         created_by_id=getattr(actor, "id", None), created_at=now, last_activity_at=now)
+        db.session.add(general)
+        result.created_threads.append(general)
+    db.session.flush()
+
+    if actor is not None:
+        audit.record(actor, "draft_published", consultation, "",
+                     before={"sections": result.sections_before}, after={"sections": result.sections})
+    return result
+
+
+def _numbered_title(number: int, title: str) -> str:
+    text = f"§ {number}. {title}"
+    return text if len(text) <= TITLE_MAX else text[:TITLE_MAX - 1].rstrip() + "…"

@@ -1,0 +1,146 @@
+"""The consultation forum: the draft document in sections, threads, threaded comments.
+
+A comment's place in its thread is a materialised path ("000012.000345"): one ordered query
+reads a whole page of the tree, and replies always travel with their top-level comment.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import clock
+from portal.accounts.models import Organisation, User
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.types import UTCDateTime, enum_column
+
+PATH_DIGITS = 9  # ids up to 999,999,999 keep paths sortable as text
+
+
+class DraftSection(db.Model):
+    """One numbered section (§) of the draft document under consultation."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(300))
+
+    paragraphs: Mapped[list[DraftParagraph]] = relationship(
+        back_populates="section", order_by="DraftParagraph.number", lazy="raise",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    @property
+    def anchor(self) -> str:
+        return f"par-{self.number}"
+
+
+class DraftParagraph(db.Model):
+    """A paragraph ("ust.") of a section, with a stable anchor: #par-6-2 is § 6 ust. 2."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("draft_section.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text)  # Markdown source
+    html: Mapped[str] = mapped_column(Text)  # through portal.sanitize
+
+    section: Mapped[DraftSection] = relationship(back_populates="paragraphs", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("section_id", "number"),)
+
+
+class ThreadKind(enum.StrEnum):
+    SECTION = "section"    # one per section of the draft, created with it
+    GENERAL = "general"    # "Uwagi ogólne"
+    OPEN = "open"          # opened by a participant
+
+
+class Thread(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("draft_section.id", ondelete="SET NULL"))
+    kind: Mapped[ThreadKind] = mapped_column(enum_column(ThreadKind, 20))
+    title: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned: Mapped[bool] = mapped_column(default=False)
+    # Visible (approved) comments and the time of the last one: updated in SQL as comments arrive.
+    comment_count: Mapped[int] = mapped_column(default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+
+    consultation: Mapped[Consultation] = relationship(lazy="raise")
+    section: Mapped[DraftSection | None] = relationship(lazy="raise")
+
+    __table_args__ = (Index("ix_thread_consultation_activity", "consultation_id", "last_activity_at"),)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class PostState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"
+
+
+class Post(db.Model):
+    """A comment (uwaga) or a reply, written in Markdown and shown as sanitised HTML."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    root_id: Mapped[int | None] = mapped_column()  # the top-level comment this belongs under (self for top-level)
+    path: Mapped[str] = mapped_column(String(1000), default="")
+    depth: Mapped[int] = mapped_column(default=0)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"))
+    paragraph_number: Mapped[int | None] = mapped_column()  # "uwaga do § N ust. M" in a section thread
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    state: Mapped[PostState] = mapped_column(enum_column(PostState, 20), default=PostState.APPROVED)
+    is_official: Mapped[bool] = mapped_column(default=False)  # the office's reply
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderation's version check: two moderators can never both act on one state.
+    version: Mapped[int] = mapped_column(default=1)
+
+    thread: Mapped[Thread] = relationship(lazy="raise")
+    author: Mapped[User | None] = relationship(lazy="raise")
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index("ix_post_thread_root_path", "thread_id", "root_id", "path"),
+        Index("ix_post_thread_depth_id", "thread_id", "depth", "id"),
+        Index("ix_post_author_created", "author_id", "created_at"),
+    )
+
+    @property
+    def anchor(self) -> str:
+        return f"k-{self.id}"
+
+
+class PostRevision(db.Model):
+    """The text of a comment before an edit (kept for moderators)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index("ix_post_revision_post", "post_id", "created_at"),)
+
+
+class Subscription(db.Model):
+    """A participant follows a thread: new comments there are e-mailed (if they want that)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)

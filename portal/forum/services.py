@@ -1,0 +1,324 @@
+"""Forum rules: who may post where and when, writing, replying, editing, reading a thread.
+
+"May this person post here now?" is answered in exactly one place: `may_post`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, or_, select, true, update
+from sqlalchemy.orm import joinedload
+
+from portal import clock, formatting, mail, permissions
+from portal.accounts.models import User
+from portal.consultations.models import Consultation, Phase, PhaseKind
+from portal.extensions import db
+from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, PostState, Subscription,
+                                 Thread, ThreadKind)
+from portal.sanitize import render_markdown
+
+COMMENT_MAX = 10_000
+TITLE_MAX = 200
+ROOTS_PER_PAGE = 30
+MAX_NESTING = 4  # replies deeper than this continue flat under the 4th level
+
+
+class PostingRefused(Exception):
+    """A rule refused the post; `message` says why and the form keeps the text."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    official: bool = False  # staff writing outside the window: the office's reply
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def load_thread(slug: str, thread_id: int) -> Thread | None:
+    """A thread with its consultation, comment window, section and paragraphs (two queries)."""
+    return db.session.scalar(
+        select(Thread).join(Consultation, Consultation.id == Thread.consultation_id)
+        .where(Thread.id == thread_id, Consultation.slug == slug)
+        .options(joinedload(Thread.consultation).joinedload(Consultation.comment_window),
+                 joinedload(Thread.section).selectinload(DraftSection.paragraphs))
+    )
+
+
+def is_following(user, thread: Thread) -> bool:
+    if not permissions.is_authenticated(user):
+        return False
+    return db.session.get(Subscription, (user.id, thread.id)) is not None
+
+
+def comment_window(consultation_id: int) -> Phase | None:
+    """The electronic consultation phase: comments are taken while it is open."""
+    return db.session.scalar(select(Phase).where(Phase.consultation_id == consultation_id,
+                                                 Phase.kind == PhaseKind.E_CONSULTATION))
+
+
+def window_state(window: Phase | None, now: datetime) -> str:
+    if window is None or now < window.starts_at:
+        return "before"
+    return "open" if now < window.ends_at else "after"
+
+
+def may_post(user, thread: Thread | None, window: Phase | None, now: datetime | None = None) -> Decision:
+    """May this person post (a thread, a comment, a reply, an edit) here now?"""
+    now = now or clock.now_utc()
+    state = window_state(window, now)
+    if not permissions.is_authenticated(user):
+        return Decision(False, str(_l("Zaloguj się, aby zgłosić uwagę.")))
+    if permissions.is_staff(user):
+        return Decision(True, official=state != "open")
+    if not user.is_verified:
+        return Decision(False, str(_l("Potwierdź adres e-mail, aby zgłaszać uwagi.")))
+    if user.is_blocked(now):
+        until = (str(_l("do %(date)s", date=formatting.end_date(user.blocked_until)))
+                 if user.blocked_until else str(_l("bezterminowo")))
+        return Decision(False, str(_l("Twoje konto jest zablokowane (%(until)s). Powód: %(reason)s",
+                                      until=until, reason=user.block_reason)))
+    if thread is not None and thread.is_locked:
+        return Decision(False, str(_l("Ten wątek jest zamknięty dla nowych uwag.")))
+    if state == "before":
+        when = formatting.local_datetime(window.starts_at) if window else ""
+        return Decision(False, str(_l("Zgłaszanie uwag rozpocznie się %(when)s.", when=when))
+                        if window else str(_l("Zgłaszanie uwag nie zostało jeszcze zaplanowane.")))
+    if state == "after":
+        return Decision(False, str(_l("Zgłaszanie uwag zakończyło się %(date)s.",
+                                      date=formatting.end_date(window.ends_at))))
+    return Decision(True)
+
+
+def _pad(post_id: int) -> str:
+    return str(post_id).zfill(PATH_DIGITS)
+
+
+def _check_text(user: User, thread: Thread | None, body: str, now: datetime) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise PostingRefused(_l("Wpisz treść uwagi."))
+    if len(body) > COMMENT_MAX:
+        raise PostingRefused(_l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).",
+                                max=COMMENT_MAX, length=len(body)))
+    if permissions.is_staff(user):
+        return body
+    interval = timedelta(seconds=current_app.config["FORUM_MIN_POST_INTERVAL_SECONDS"])
+    last = db.session.scalar(select(func.max(Post.created_at)).where(Post.author_id == user.id))
+    if last is not None and now - last < interval:
+        wait = int((interval - (now - last)).total_seconds()) + 1
+        raise PostingRefused(_l("Odczekaj jeszcze %(seconds)s s przed wysłaniem kolejnej uwagi.", seconds=wait))
+    if thread is not None and db.session.scalar(select(exists().where(
+            Post.thread_id == thread.id, Post.author_id == user.id, Post.body == body,
+            Post.created_at > now - timedelta(hours=1)))):
+        raise PostingRefused(_l("Ta uwaga została już wysłana w tym wątku."))
+    return body
+
+
+def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None = None,
+                 paragraph: int | None = None, on_behalf: bool = False,
+                 window: Phase | None = None, now: datetime | None = None) -> Post:
+    """Write a comment or a reply; the author then follows the thread."""
+    now = now or clock.now_utc()
+    window = window if window is not None else comment_window(thread.consultation_id)
+    decision = may_post(user, thread, window, now)
+    if not decision:
+        raise PostingRefused(decision.reason)
+    body = _check_text(user, thread, body, now)
+    if parent is not None and parent.thread_id != thread.id:
+        raise PostingRefused(_l("Odpowiedź musi być w tym samym wątku."))
+    post = Post(thread_id=thread.id, parent_id=parent.id if parent else None, author_id=user.id,
+                organisation_id=user.organisation_id if on_behalf and user.organisation_id else None,
+                paragraph_number=paragraph if thread.section_id and paragraph else None,
+                body=body, body_html=str(render_markdown(body)), state=PostState.APPROVED,
+                is_official=decision.official, created_at=now,
+                depth=min(parent.depth + 1, MAX_NESTING) if parent else 0)
+    db.session.add(post)
+    db.session.flush()
+    if parent is None:
+        post.root_id, post.path = post.id, _pad(post.id)
+    else:
+        # Past the 4th level replies continue flat: same parent path depth, ordered by id.
+        base = parent.path if parent.depth < MAX_NESTING else parent.path.rsplit(".", 1)[0]
+        post.root_id, post.path = parent.root_id, f"{base}.{_pad(post.id)}"
+    if post.state == PostState.APPROVED:
+        _count_visible(thread.id, now)
+        notify_about(post, thread, parent)
+    subscribe(user, thread)
+    return post
+
+
+def _count_visible(thread_id: int, now: datetime) -> None:
+    db.session.execute(update(Thread).where(Thread.id == thread_id)
+                       .values(comment_count=Thread.comment_count + 1, last_activity_at=now))
+
+
+def open_thread(user: User, consultation: Consultation, title: str, body: str,
+                now: datetime | None = None) -> Thread:
+    """A participant opens a thread of their own: a title and the first comment."""
+    now = now or clock.now_utc()
+    title = (title or "").strip()
+    if not title:
+        raise PostingRefused(_l("Wpisz tytuł wątku."))
+    if len(title) > TITLE_MAX:
+        raise PostingRefused(_l("Tytuł może mieć najwyżej %(max)s znaków.", max=TITLE_MAX))
+    window = comment_window(consultation.id)
+    decision = may_post(user, None, window, now)
+    if not decision:
+        raise PostingRefused(decision.reason)
+    thread = Thread(consultation_id=consultation.id, kind=ThreadKind.OPEN, title=title,
+                    created_by_id=user.id, created_at=now, last_activity_at=now)
+    db.session.add(thread)
+    db.session.flush()
+    post_comment(user, thread, body, window=window, now=now)
+    return thread
+
+
+def edit_comment(user: User, post: Post, body: str, now: datetime | None = None) -> None:
+    """The author edits while the window is open; the old text is kept as a revision."""
+    now = now or clock.now_utc()
+    thread = db.session.get(Thread, post.thread_id)
+    if post.author_id != user.id:
+        raise PostingRefused(_l("Możesz edytować tylko własne uwagi."))
+    decision = may_post(user, thread, comment_window(thread.consultation_id), now)
+    if not decision or decision.official:
+        raise PostingRefused(decision.reason or _l("Uwag nie można już edytować."))
+    body = (body or "").strip()
+    if not body:
+        raise PostingRefused(_l("Wpisz treść uwagi."))
+    if len(body) > COMMENT_MAX:
+        raise PostingRefused(_l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).",
+                                max=COMMENT_MAX, length=len(body)))
+    if body == post.body:
+        return
+    db.session.add(PostRevision(post_id=post.id, body=post.body, created_at=now, editor_id=user.id))
+    post.body, post.body_html, post.edited_at = body, str(render_markdown(body)), now
+
+
+def subscribe(user: User, thread: Thread) -> None:
+    if db.session.get(Subscription, (user.id, thread.id)) is None:
+        db.session.add(Subscription(user_id=user.id, thread_id=thread.id))
+
+
+def unsubscribe(user: User, thread: Thread) -> None:
+    subscription = db.session.get(Subscription, (user.id, thread.id))
+    if subscription is not None:
+        db.session.delete(subscription)
+
+
+def notify_about(post: Post, thread: Thread, parent: Post | None) -> None:
+    """E-mail the author of the comment replied to, and the thread's followers (once each)."""
+    author_id = post.author_id
+    told = {author_id}
+    link = url_for("forum.permalink", post_id=post.id, _external=True)
+    author = db.session.get(User, author_id)
+    author_name = author.display_name if author else str(_l("Konto usunięte"))
+    if parent is not None and parent.author_id not in told:
+        parent_author = db.session.get(User, parent.author_id) if parent.author_id else None
+        if parent_author and parent_author.is_active and parent_author.notify_replies:
+            mail.queue(parent_author.email, "forum_reply", post=post, thread=thread, link=link,
+                       author_name=author_name)
+        told.add(parent.author_id)
+    followers = db.session.scalars(
+        select(User).join(Subscription, Subscription.user_id == User.id)
+        .where(Subscription.thread_id == thread.id, User.notify_subscriptions.is_(True),
+               User.deleted_at.is_(None), User.id.not_in(told))
+    ).all()
+    for follower in followers:
+        mail.queue(follower.email, "forum_new_comment", post=post, thread=thread, link=link,
+                   author_name=author_name)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def visible_to(user):
+    """SQL condition: which comments this person sees (hidden ones show as a placeholder)."""
+    if permissions.is_staff(user):
+        return true()
+    shown = Post.state.in_((PostState.APPROVED, PostState.HIDDEN))
+    if permissions.is_authenticated(user):
+        return or_(shown, Post.author_id == user.id)
+    return shown
+
+
+@dataclass
+class ThreadPage:
+    posts: list[Post]          # in tree order, with author and organisation loaded
+    page: int
+    pages: int
+    roots_total: int
+
+
+def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
+    """A page of top-level comments with all their replies: two queries whatever the size."""
+    visible = visible_to(user)
+    roots = db.session.execute(
+        select(Post.id, func.count().over().label("total"))
+        .where(Post.thread_id == thread.id, Post.depth == 0, visible)
+        .order_by(Post.id).limit(ROOTS_PER_PAGE).offset((page - 1) * ROOTS_PER_PAGE)
+    ).all()
+    total = roots[0].total if roots else _count_roots(thread, visible) if page > 1 else 0
+    root_ids = [row.id for row in roots]
+    posts = db.session.scalars(
+        select(Post).where(Post.thread_id == thread.id, Post.root_id.in_(root_ids), visible)
+        .options(joinedload(Post.author), joinedload(Post.organisation))
+        .order_by(Post.path)
+    ).all() if root_ids else []
+    pages = max(1, -(-total // ROOTS_PER_PAGE))
+    return ThreadPage(list(posts), page, pages, total)
+
+
+@dataclass
+class Tree:
+    """Comments of a page arranged for rendering: built in one pass over the path-ordered list."""
+
+    roots: list[Post]
+    children: dict[str, list[Post]]
+    by_id: dict[int, Post]
+
+    def replies_to(self, post: Post) -> list[Post]:
+        return self.children.get(post.path, [])
+
+
+def build_tree(posts: list[Post]) -> Tree:
+    roots, children, by_id = [], {}, {}
+    for post in posts:
+        by_id[post.id] = post
+        if post.depth == 0:
+            roots.append(post)
+        else:
+            children.setdefault(post.path.rsplit(".", 1)[0], []).append(post)
+    return Tree(roots, children, by_id)
+
+
+def _count_roots(thread: Thread, visible) -> int:
+    return db.session.scalar(select(func.count(Post.id)).where(
+        Post.thread_id == thread.id, Post.depth == 0, visible))
+
+
+def page_of(post: Post, user) -> int:
+    """The page of its thread a comment is on (for permalinks)."""
+    before = db.session.scalar(select(func.count(Post.id)).where(
+        Post.thread_id == post.thread_id, Post.depth == 0, Post.id < post.root_id, visible_to(user)))
+    return before // ROOTS_PER_PAGE + 1
+
+
+def forum_threads(consultation_id: int) -> list[Thread]:
+    """Section threads in the document's order, then general remarks, then open threads by activity."""
+    threads = db.session.scalars(
+        select(Thread).where(Thread.consultation_id == consultation_id)
+        .options(joinedload(Thread.section))
+    ).all()
+    order = {ThreadKind.SECTION: 0, ThreadKind.GENERAL: 1, ThreadKind.OPEN: 2}
+    return sorted(threads, key=lambda t: (not t.pinned, order[t.kind],
+                                          t.section.number if t.section else 0,
+                                          -t.last_activity_at.timestamp()))

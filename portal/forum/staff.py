@@ -1,0 +1,118 @@
+"""Staff: publish the draft document of a consultation from Markdown (pasted or a file).
+
+Admins only. "Podgląd" shows how the text splits into sections and paragraphs without saving;
+"Opublikuj" replaces the draft (portal.forum.drafts) and goes to the forum. Whatever was typed
+stays in the form on every error; an accepted file's text is put into the form, so a preview
+of a file can be published without choosing the file again.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import ValidationError
+
+from portal import permissions
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.forms import Form, validates_own_csrf
+from portal.forum import drafts
+
+bp = Blueprint("forum_staff", __name__, url_prefix="/zespol")
+
+MAX_UPLOAD_BYTES = 1024 * 1024
+UPLOAD_EXTENSIONS = ("md", "txt")
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class DraftForm(Form):
+    markdown = TextAreaField(_l("Treść projektu w formacie Markdown"))
+    upload = FileField(_l("Plik z projektem"), validators=[
+        FileAllowed(UPLOAD_EXTENSIONS, _l("Wybierz plik z rozszerzeniem .md albo .txt."))])
+
+    uploaded_text: str | None = None  # the accepted file's text
+
+    def validate_upload(self, field):
+        storage = field.data
+        if not storage:
+            return
+        content = storage.read(MAX_UPLOAD_BYTES + 1)
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise ValidationError(_l("Plik może mieć najwyżej 1 MB."))
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(_l("Plik nie jest zapisany w kodowaniu UTF-8. Zapisz go jako UTF-8 "
+                                     "(np. w Notatniku: „Zapisz jako”, kodowanie UTF-8) i wybierz ponownie.")
+                                  ) from None
+        if "\0" in text:
+            raise ValidationError(_l("To nie jest plik tekstowy. Wybierz plik .md albo .txt."))
+        self.uploaded_text = text
+
+
+def _consultation(slug: str) -> Consultation:
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+@bp.route("/konsultacje/<slug>/projekt", methods=["GET", "POST"])
+@permissions.require(permissions.is_admin)
+@validates_own_csrf
+def publish_draft(slug: str):
+    consultation = _consultation(slug)
+    form = DraftForm()
+    preview, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = form.status()
+        else:
+            if form.uploaded_text is not None:
+                form.markdown.data = form.uploaded_text  # shown in the form from now on
+            text = form.markdown.data or ""
+            try:
+                if request.form.get("action") == "publish":
+                    result = drafts.publish(consultation, text, actor=current_user._get_current_object())
+                    _flash_published(result)
+                    return redirect(url_for("forum.index", slug=consultation.slug), 303)
+                preview = drafts.parse(text)
+            except drafts.DraftError as error:
+                form.markdown.errors.append(error.message)
+    current = drafts.outline(consultation)
+    return render_template("forum/staff/publish.html", consultation=consultation, form=form,
+                           current=current, preview=preview, changes=_changes(current, preview)), status
+
+
+def _flash_published(result: drafts.PublishResult) -> None:
+    flash(_("Projekt dokumentu został opublikowany (paragrafy: %(sections)s, ustępy: %(paragraphs)s).",
+            sections=result.sections, paragraphs=result.paragraphs), "success")
+    if result.removed_numbers:
+        flash(_("Paragrafów %(numbers)s nie ma już w projekcie: ich wątki zostały zamknięte, "
+                "a zgłoszone w nich uwagi pozostają widoczne.",
+                numbers=", ".join(f"§ {n}" for n in result.removed_numbers)), "info")
+
+
+def _changes(current: list[drafts.OutlineRow], preview: list[drafts.SectionDraft] | None) -> dict:
+    """What publishing the previewed text would change: per section number, and what disappears."""
+    if preview is None:
+        return {"by_number": {}, "removed": []}
+    before = {row.number: row for row in current}
+    by_number = {}
+    for section in preview:
+        row = before.get(section.number)
+        if row is None:
+            by_number[section.number] = _("nowy paragraf")
+        elif row.title != section.title:
+            by_number[section.number] = _("zmieniony tytuł (było: „%(title)s”)", title=row.title)
+        else:
+            by_number[section.number] = ""
+    return {"by_number": by_number, "removed": [row for row in current if row.number > len(preview)]}

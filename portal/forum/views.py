@@ -1,0 +1,194 @@
+"""The forum of a consultation: index, threads, writing, replying, editing, permalinks."""
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import clock, permissions
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.forms import validates_own_csrf
+from portal.forum import forms, services
+from portal.forum.models import Post, PostRevision, Thread
+from portal.sanitize import render_markdown
+
+bp = Blueprint("forum", __name__)
+
+
+def _consultation(slug: str) -> Consultation:
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None or not permissions.can_view_consultation(consultation):
+        abort(404)
+    return consultation
+
+
+@bp.get("/konsultacje/<slug>/forum")
+def index(slug: str):
+    consultation = _consultation(slug)
+    window = services.comment_window(consultation.id)
+    return render_template("forum/index.html", consultation=consultation, window=window,
+                           threads=services.forum_threads(consultation.id),
+                           state=services.window_state(window, clock.now_utc()),
+                           decision=services.may_post(current_user, None, window))
+
+
+@bp.route("/konsultacje/<slug>/forum/watek/<int:thread_id>", methods=["GET", "POST"])
+@validates_own_csrf
+def thread(slug: str, thread_id: int):
+    """Read a thread; POST writes a comment or a reply (or shows its preview)."""
+    thread = services.load_thread(slug, thread_id)
+    if thread is None or not permissions.can_view_consultation(thread.consultation):
+        abort(404)
+    consultation, window, section = thread.consultation, thread.consultation.comment_window, thread.section
+    form = forms.CommentForm()
+    form.paragraph.choices = [("", _("cały paragraf"))] + [
+        (str(p.number), _("ust. %(n)s", n=p.number)) for p in (section.paragraphs if section else [])]
+    preview, refusal, status = None, None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = form.status()
+        elif request.form.get("action") == "preview":
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                post = services.post_comment(
+                    current_user._get_current_object() if current_user.is_authenticated else None,
+                    thread, form.body.data, parent=_parent(thread, form.parent_id.data),
+                    paragraph=form.paragraph.data, on_behalf=form.on_behalf.data, window=window)
+            except services.PostingRefused as error:
+                refusal = error.message
+            else:
+                flash(_("Dziękujemy, uwaga została dodana."), "success")
+                return redirect(url_for("forum.permalink", post_id=post.id))
+    page = services.thread_page(thread, current_user, _page())
+    return render_template("forum/thread.html", consultation=consultation, thread=thread, section=section,
+                           window=window, page=page, form=form, preview=preview, refusal=refusal,
+                           decision=services.may_post(current_user, thread, window),
+                           state=services.window_state(window, clock.now_utc()),
+                           following=services.is_following(current_user, thread),
+                           tree=services.build_tree(page.posts),
+                           max_nesting=services.MAX_NESTING), status
+
+
+def _page() -> int:
+    page = request.args.get("strona", "1")
+    return int(page) if page.isdigit() and int(page) > 0 else 1
+
+
+def _parent(thread: Thread, parent_id: str | None) -> Post | None:
+    if not parent_id:
+        return None
+    parent = db.session.get(Post, int(parent_id)) if parent_id.isdigit() else None
+    if parent is None or parent.thread_id != thread.id:
+        raise services.PostingRefused(_("Komentarz, na który odpowiadasz, nie istnieje."))
+    return parent
+
+
+@bp.route("/konsultacje/<slug>/forum/nowy-watek", methods=["GET", "POST"])
+@validates_own_csrf
+def new_thread(slug: str):
+    consultation = _consultation(slug)
+    window = services.comment_window(consultation.id)
+    form = forms.ThreadForm()
+    preview, refusal, status = None, None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = form.status()
+        elif request.form.get("action") == "preview":
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                thread = services.open_thread(current_user._get_current_object() if current_user.is_authenticated
+                                              else None, consultation, form.title.data, form.body.data)
+            except services.PostingRefused as error:
+                refusal = error.message
+            else:
+                flash(_("Wątek został otwarty."), "success")
+                return redirect(url_for("forum.thread", slug=slug, thread_id=thread.id))
+    return render_template("forum/new_thread.html", consultation=consultation, form=form, preview=preview,
+                           refusal=refusal, decision=services.may_post(current_user, None, window)), status
+
+
+@bp.get("/forum/uwagi/<int:post_id>")
+def permalink(post_id: int):
+    """#k-123: the thread page the comment is on, scrolled to it."""
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    thread = db.session.get(Thread, post.thread_id)
+    consultation = db.session.get(Consultation, thread.consultation_id)
+    if not permissions.can_view_consultation(consultation):
+        abort(404)
+    page = services.page_of(post, current_user)
+    return redirect(url_for("forum.thread", slug=consultation.slug, thread_id=thread.id,
+                            strona=page if page > 1 else None, _anchor=post.anchor))
+
+
+@bp.route("/forum/uwagi/<int:post_id>/edycja", methods=["GET", "POST"])
+@permissions.require(permissions.is_authenticated)
+@validates_own_csrf
+def edit(post_id: int):
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    if post.author_id != current_user.id:
+        abort(403)
+    thread = db.session.get(Thread, post.thread_id)
+    consultation = db.session.get(Consultation, thread.consultation_id)
+    form = forms.EditForm(body=post.body) if request.method == "GET" else forms.EditForm()
+    preview, refusal, status = None, None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = form.status()
+        elif request.form.get("action") == "preview":
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                services.edit_comment(current_user._get_current_object(), post, form.body.data)
+            except services.PostingRefused as error:
+                refusal = error.message
+            else:
+                flash(_("Zapisano zmiany w uwadze."), "success")
+                return redirect(url_for("forum.permalink", post_id=post.id))
+    return render_template("forum/edit.html", consultation=consultation, thread=thread, post=post, form=form,
+                           preview=preview, refusal=refusal), status
+
+
+@bp.get("/forum/uwagi/<int:post_id>/wersje")
+@permissions.require(permissions.is_staff)
+def revisions(post_id: int):
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    thread = db.session.get(Thread, post.thread_id)
+    history = db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
+                                 .order_by(PostRevision.created_at.desc())).all()
+    return render_template("forum/revisions.html", post=post, thread=thread, history=history,
+                           render_markdown=render_markdown)
+
+
+@bp.post("/forum/watek/<int:thread_id>/obserwuj")
+@permissions.require(permissions.is_authenticated)
+@validates_own_csrf
+def toggle_subscription(thread_id: int):
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        abort(404)
+    form = forms.SubscribeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    consultation = db.session.get(Consultation, thread.consultation_id)
+    user = current_user._get_current_object()
+    if request.form.get("follow") == "1":
+        services.subscribe(user, thread)
+        flash(_("Obserwujesz ten wątek: napiszemy, gdy pojawią się nowe uwagi."), "success")
+    else:
+        services.unsubscribe(user, thread)
+        flash(_("Nie obserwujesz już tego wątku."), "success")
+    return redirect(url_for("forum.thread", slug=consultation.slug, thread_id=thread.id))
+
+
+@bp.post("/forum/podglad")
+def preview():
+    """The editor's live preview (progressive enhancement): the text through the one sanitiser."""
+    return jsonify(html=str(render_markdown(request.form.get("body", "")[:services.COMMENT_MAX])))
