@@ -38,6 +38,8 @@ class Defaults:
 
     # A browser session counts as one view of a page within this time.
     VIEW_COUNT_WINDOW = timedelta(minutes=30)
+    # Views are tallied in memory and written at most this often (see consultations/view_counter.py).
+    VIEW_COUNT_FLUSH_SECONDS = 10
 
     # E-mail: "file" writes .eml files into instance/outbox/ (development); "smtp" sends.
     MAIL_TRANSPORT = "file"

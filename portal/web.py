@@ -4,6 +4,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
 from portal import clock, formatting, mail, permissions
+from portal.consultations import view_counter
 from portal.accounts.models import ROLE_LABELS
 from portal.extensions import db
 from portal.forms import CSRF_EXPIRED_MESSAGE
@@ -22,6 +23,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 def init_app(app: Flask) -> None:
     app.after_request(commit_unit_of_work)
+    view_counter.init_app(app)
     app.after_request(set_security_headers)
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -35,6 +37,7 @@ def commit_unit_of_work(response):
     if response.status_code < 400:
         db.session.commit()
         mail.deliver_queued_after_commit()
+        view_counter.flush_if_due()
     else:
         db.session.rollback()
         g.pop("queued_mail", None)

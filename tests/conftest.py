@@ -27,6 +27,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from portal import clock, create_app
+from portal.consultations import view_counter
 from portal.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -157,12 +158,14 @@ def app(database_uri, app_config, tmp_path, _smtp_server):
         "MAIL_TRANSPORT": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
+        "VIEW_COUNT_FLUSH_SECONDS": 0,  # every view written at once; tests of batching set more
         **app_config,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
     app.test_client_class = RequestIsolatedClient
     with app.app_context():
         limiter.reset()  # the limiter is a process-wide singleton: no counts carry over between tests
+        view_counter.reset()
         _empty_all_tables()
         yield app
         db.session.remove()

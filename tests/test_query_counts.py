@@ -14,6 +14,13 @@ BROWSER = {"User-Agent": "Mozilla/5.0 Firefox/120.0"}
 MAX_QUERIES = 6
 
 
+@pytest.fixture
+def app_config():
+    # As in production, views are written in batches (one UPDATE every few seconds for all pages):
+    # measure what each page costs itself; tests/test_view_counter.py covers the batch write.
+    return {"VIEW_COUNT_FLUSH_SECONDS": 3600}
+
+
 def make_consultations(count: int, phases_each: int) -> None:
     start = date(2020, 1, 1)
     for n in range(count):

@@ -75,3 +75,36 @@ def test_plural_forms_follow_polish_grammar(client, torun):
         html = client.get(ANNOUNCEMENT, headers=BROWSER).get_data(as_text=True)
         assert f">{words}<" in html, words
         client.delete_cookie("session", domain="localhost")
+
+
+@pytest.fixture
+def batched(app):
+    app.config["VIEW_COUNT_FLUSH_SECONDS"] = 10
+    return app
+
+
+def test_views_are_written_in_batches_and_shown_at_once(batched, torun, frozen_clock, count_queries):
+    frozen_clock.set_local("2020-09-20 12:00:00")
+    for n in range(4):
+        html = batched.test_client().get(ANNOUNCEMENT, headers=BROWSER).get_data(as_text=True)
+    assert views() == 7017  # tallied in memory, not yet written...
+    assert "7\xa0021 odsłon" in html  # ...but shown at once
+    frozen_clock.set_local("2020-09-20 12:00:09")
+    batched.test_client().get(ANNOUNCEMENT, headers=BROWSER)
+    assert views() == 7017
+    frozen_clock.set_local("2020-09-20 12:00:10")  # the oldest waiting view is 10 s old
+    with count_queries() as queries:
+        batched.test_client().get(ANNOUNCEMENT, headers=BROWSER)
+    assert views() == 7023  # one UPDATE adds the whole batch
+    assert sum(s.lstrip().upper().startswith("UPDATE") for s in queries.statements) == 1
+
+
+def test_the_tally_is_written_when_the_process_ends(batched, torun, frozen_clock):
+    from portal.consultations import view_counter
+
+    frozen_clock.set_local("2020-09-20 12:00:00")
+    for _ in range(3):
+        batched.test_client().get(ANNOUNCEMENT, headers=BROWSER)
+    assert views() == 7017
+    assert view_counter.flush() == 3
+    assert views() == 7020

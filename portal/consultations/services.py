@@ -88,13 +88,18 @@ class Announcement:
     consultation: Consultation
     groups: list[tuple[WorkingGroup, int]]  # with the seats held in each
     meetings: list[Meeting]
+    threads: list  # the forum's threads (portal.forum.models.Thread), section threads first
+
+    @property
+    def comment_total(self) -> int:
+        return sum(thread.comment_count for thread in self.threads)
 
     def phase(self, kind: PhaseKind) -> Phase | None:
         return next((p for p in self.consultation.phases if p.kind == kind), None)
 
 
 def load_announcement(slug: str) -> Announcement | None:
-    """Everything the announcement page shows, in a fixed number of queries (four)."""
+    """Everything the announcement page shows, in a fixed number of queries (five)."""
     consultation = db.session.scalars(
         select(Consultation)
         .where(Consultation.slug == slug)
@@ -107,7 +112,9 @@ def load_announcement(slug: str) -> Announcement | None:
         select(Meeting).where(Meeting.consultation_id == consultation.id)
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    return Announcement(consultation, list(groups), list(meetings))
+    from portal.forum.services import forum_threads
+
+    return Announcement(consultation, list(groups), list(meetings), forum_threads(consultation.id))
 
 
 def is_human_view(user_agent: str | None) -> bool:
@@ -117,12 +124,3 @@ def is_human_view(user_agent: str | None) -> bool:
 def should_count_view(seen_at: float | None, now: datetime, window: timedelta) -> bool:
     """A browser session counts once per consultation within the window."""
     return seen_at is None or now.timestamp() - seen_at >= window.total_seconds()
-
-
-def count_view(slug: str) -> None:
-    """Increment in SQL (no read-modify-write): concurrent views are never lost."""
-    db.session.execute(
-        update(Consultation)
-        .where(Consultation.slug == slug, Consultation.status == Status.PUBLISHED)
-        .values(view_count=Consultation.view_count + 1)
-    )

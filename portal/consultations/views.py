@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, current_app, make_response, render_template, request, session
 
 from portal import clock, permissions
-from portal.consultations import pdf, services
+from portal.consultations import pdf, services, view_counter
 
 bp = Blueprint("consultations", __name__)
 
@@ -16,9 +16,11 @@ def home():
 
 @bp.get("/konsultacje/<slug>")
 def announcement(slug: str):
-    _count_view_once(slug)
     page = _visible_announcement(slug)
+    if page.consultation.is_published:
+        _count_view_once(page.consultation.id)
     return render_template("consultations/announcement.html", page=page,
+                           views=page.consultation.view_count + view_counter.pending(page.consultation.id),
                            timeline=services.timeline(page.consultation.phases))
 
 
@@ -47,7 +49,7 @@ def _visible_announcement(slug: str) -> services.Announcement:
     return page
 
 
-def _count_view_once(slug: str) -> None:
+def _count_view_once(consultation_id: int) -> None:
     """Count a human's view once per browser session within the window (30 minutes)."""
     if not services.is_human_view(request.user_agent.string):
         return
@@ -55,7 +57,8 @@ def _count_view_once(slug: str) -> None:
     window = current_app.config["VIEW_COUNT_WINDOW"]
     seen = {key: at for key, at in session.get("seen", {}).items()
             if not services.should_count_view(at, now, window)}
-    if services.should_count_view(seen.get(slug), now, window):
-        services.count_view(slug)
-        seen[slug] = now.timestamp()
+    key = str(consultation_id)
+    if services.should_count_view(seen.get(key), now, window):
+        view_counter.record(consultation_id)
+        seen[key] = now.timestamp()
     session["seen"] = seen
