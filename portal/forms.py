@@ -10,7 +10,18 @@ from flask_wtf import FlaskForm
 from portal.extensions import csrf
 
 
+def _without_nul(value):
+    # NUL can't be stored in PostgreSQL text and is never meant by a person typing.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            field.filters = (*field.filters, _without_nul)
+            return field
+
     @property
     def csrf_failed(self) -> bool:
         return bool(self.is_submitted() and getattr(self, "csrf_token", None) is not None

@@ -44,16 +44,20 @@ def thread(slug: str, thread_id: int):
     form.paragraph.choices = [("", _("cały paragraf"))] + [
         (str(p.number), _("ust. %(n)s", n=p.number)) for p in (section.paragraphs if section else [])]
     preview, refusal, status = None, None, 200
+    reply_to = _reply_target(thread, form.parent_id.data if request.method == "POST"
+                             else request.args.get("odpowiedz"))
     if request.method == "POST":
         if not form.validate_on_submit():
             status = form.status()
         elif request.form.get("action") == "preview":
             preview = render_markdown(form.body.data)
+        elif form.parent_id.data and reply_to is None:
+            refusal = _("Komentarz, na który odpowiadasz, nie istnieje.")
         else:
             try:
                 post = services.post_comment(
                     current_user._get_current_object() if current_user.is_authenticated else None,
-                    thread, form.body.data, parent=_parent(thread, form.parent_id.data),
+                    thread, form.body.data, parent=reply_to,
                     paragraph=form.paragraph.data, on_behalf=form.on_behalf.data, window=window)
             except services.PostingRefused as error:
                 refusal = error.message
@@ -66,7 +70,7 @@ def thread(slug: str, thread_id: int):
                            decision=services.may_post(current_user, thread, window),
                            state=services.window_state(window, clock.now_utc()),
                            following=services.is_following(current_user, thread),
-                           tree=services.build_tree(page.posts),
+                           tree=services.build_tree(page.posts), reply_to=reply_to,
                            max_nesting=services.MAX_NESTING), status
 
 
@@ -75,13 +79,12 @@ def _page() -> int:
     return int(page) if page.isdigit() and int(page) > 0 else 1
 
 
-def _parent(thread: Thread, parent_id: str | None) -> Post | None:
-    if not parent_id:
+def _reply_target(thread: Thread, parent_id: str | None) -> Post | None:
+    """The comment being replied to, if the id names a comment of this thread."""
+    if not parent_id or not parent_id.isdigit():
         return None
-    parent = db.session.get(Post, int(parent_id)) if parent_id.isdigit() else None
-    if parent is None or parent.thread_id != thread.id:
-        raise services.PostingRefused(_("Komentarz, na który odpowiadasz, nie istnieje."))
-    return parent
+    parent = db.session.get(Post, int(parent_id))
+    return parent if parent is not None and parent.thread_id == thread.id else None
 
 
 @bp.route("/konsultacje/<slug>/forum/nowy-watek", methods=["GET", "POST"])

@@ -10,11 +10,6 @@
   var storage = null;
   try { storage = window.localStorage; } catch (e) { storage = null; }
 
-  // Restore a draft only into an empty editor: text the server gave back always wins.
-  if (storage && !textarea.value) {
-    var saved = storage.getItem(key);
-    if (saved) { textarea.value = saved; }
-  }
   // A comment sent from this browser and confirmed by the server (its success message): its
   // draft is no longer needed. A refused comment comes back with its text and keeps its draft.
   var session = null;
@@ -23,6 +18,11 @@
     var sent = session.getItem("wspolnie-wysylany-szkic");
     if (sent && document.querySelector(".flash--success")) { storage.removeItem(sent); }
     session.removeItem("wspolnie-wysylany-szkic");
+  }
+  // Restore a draft only into an empty editor: text the server gave back always wins.
+  if (storage && !textarea.value) {
+    var saved = storage.getItem(key);
+    if (saved) { textarea.value = saved; }
   }
   form.addEventListener("submit", function (event) {
     var button = event.submitter;

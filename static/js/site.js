@@ -5,5 +5,7 @@
   var summary = document.querySelector("[data-focus-on-load]");
   if (summary) {
     summary.focus();
+    // A form posted to "...#anchor" makes the browser jump there after this script ran.
+    window.addEventListener("load", function () { summary.focus(); }, {once: true});
   }
 })();
