@@ -14,6 +14,7 @@ from portal import clock
 from portal.accounts.models import Organisation, Role, User
 from portal.consultations.models import Consultation, Document, DocumentKind, Phase, PhaseKind, Status
 from portal.extensions import db
+from portal.forum import drafts
 from portal.registrations.models import Meeting, WorkingGroup
 
 SLUG = "program-wspolpracy-2021"
@@ -124,7 +125,7 @@ def _moved(wall: datetime, days: timedelta) -> datetime:
 
 
 def seed(phase: str = "e_consultation", original_dates: bool = False,
-         password: str | None = None) -> Consultation:
+         password: str | None = None, draft: bool = True) -> Consultation:
     """(Re)create the demo consultation and the demo accounts; safe to run again."""
     today = clock.to_local(clock.now_utc(), TZ).date()
     days = timedelta(0) if original_dates else shift_for(phase, today)
@@ -156,6 +157,9 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
     ]
     db.session.add(consultation)
     db.session.flush()
+    if draft:
+        drafts.publish(consultation, drafts.DEMO_DRAFT.read_text(encoding="utf-8"),
+                       now=_moved(datetime(2020, 9, 16, 12, 0), days))
 
     db.session.add_all(
         WorkingGroup(consultation_id=consultation.id, position=i, name=name, capacity=capacity,

@@ -266,6 +266,6 @@ def torun(app):
     from portal import demo
     from portal.consultations.services import load_announcement
 
-    demo.seed(original_dates=True, password=None)
+    demo.seed(original_dates=True, password=None, draft=False)
     db.session.commit()
     return load_announcement(demo.SLUG).consultation

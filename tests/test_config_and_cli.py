@@ -151,3 +151,15 @@ def test_create_user_refuses_an_existing_address(app, make_user):
     result = app.test_cli_runner().invoke(args=["create-user", "X@example.org", "--password-stdin"],
                                           input="bardzo długie hasło urzędu\n")
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_seed_demo_publishes_the_example_draft_with_a_thread_per_section(app, client):
+    from portal.forum.models import DraftSection, Thread, ThreadKind
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    sections = db.session.scalars(select(DraftSection).order_by(DraftSection.number)).all()
+    assert len(sections) == 11 and sections[0].title == "Postanowienia ogólne"
+    kinds = [t.kind for t in db.session.scalars(select(Thread))]
+    assert kinds.count(ThreadKind.SECTION) == 11 and kinds.count(ThreadKind.GENERAL) == 1
+    html = client.get("/konsultacje/program-wspolpracy-2021").get_data(as_text=True)
+    assert "Wątek dyskusyjny na forum" in html and "§ 6. Priorytetowe zadania publiczne" in html

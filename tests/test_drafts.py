@@ -59,8 +59,9 @@ Celem głównym jest **partnerstwo**.
 # --- helpers ----------------------------------------------------------------------------------
 
 def draft(count: int, paragraphs: int = 2, prefix: str = "Tytuł") -> str:
-    return "\n\n".join(f"## {prefix} {n}\n\n" + "\n\n".join(f"Ustęp {p} paragrafu {n}." for p in range(1, paragraphs + 1))
-                       for n in range(1, count + 1))
+    def section(n: int) -> str:
+        return f"## {prefix} {n}\n\n" + "\n\n".join(f"Ustęp {p} paragrafu {n}." for p in range(1, paragraphs + 1))
+    return "\n\n".join(section(n) for n in range(1, count + 1))
 
 
 def section_threads(consultation) -> list[Thread]:
@@ -76,8 +77,8 @@ def sections_of(consultation) -> list[DraftSection]:
 
 
 def thread_of(consultation, number: int) -> Thread:
-    return db.session.scalar(select(Thread).join(DraftSection, DraftSection.id == Thread.section_id)
-                             .where(DraftSection.consultation_id == consultation.id, DraftSection.number == number))
+    return db.session.scalar(select(Thread).join(DraftSection, DraftSection.id == Thread.section_id).where(
+        DraftSection.consultation_id == consultation.id, DraftSection.number == number))
 
 
 @pytest.fixture
@@ -337,7 +338,8 @@ def test_preview_shows_what_changes(staff, torun):
     drafts.publish(torun, draft(3))
     db.session.commit()
     token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": draft(2, prefix="Inny"), "action": "preview"})
+    response = staff.post(PAGE, data={"csrf_token": token, "markdown": draft(2, prefix="Inny"),
+                                      "action": "preview"})
     html = page_text(response)
     assert "zmieniony tytuł (było: „Tytuł 1”)" in html
     assert "§ 3. Tytuł 3" in html and "zostaną zamknięte" in html
@@ -424,7 +426,8 @@ def test_published_section_thread_shows_its_paragraphs_with_anchors(staff, torun
     thread = thread_of(torun, 6)
     assert thread.title == "Priorytetowe zadania publiczne"
     html = page_text(staff.get(f"/konsultacje/{SLUG}/forum/watek/{thread.id}"))
-    count = db.session.scalar(select(func.count(DraftParagraph.id)).where(DraftParagraph.section_id == thread.section_id))
+    count = db.session.scalar(select(func.count(DraftParagraph.id))
+                              .where(DraftParagraph.section_id == thread.section_id))
     anchors = re.findall(r'id="par-6-(\d+)"', html)
     assert anchors == [str(n) for n in range(1, count + 1)] and count >= 2
     assert "§ 6. Priorytetowe zadania publiczne" in html
@@ -455,3 +458,11 @@ def test_a_draft_consultation_can_be_prepared_before_it_is_published(staff, toru
     response = staff.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish"})
     assert response.status_code == 303
     assert db.session.get(Consultation, torun.id).status == Status.DRAFT
+
+
+def test_the_demo_can_date_its_threads(torun):
+    moment = clock.from_local(datetime(2020, 9, 16, 12), "Europe/Warsaw")
+    drafts.publish(torun, drafts.DEMO_DRAFT.read_text(encoding="utf-8"), now=moment)
+    db.session.commit()
+    threads = db.session.scalars(select(Thread).where(Thread.consultation_id == torun.id)).all()
+    assert len(threads) == 12 and {(t.created_at, t.last_activity_at) for t in threads} == {(moment, moment)}

@@ -13,7 +13,7 @@ def source_messages() -> set:
     method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/email/**.txt", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=method_map, keywords={"_": None, "gettext": None, "lazy_gettext": None,
+            str(ROOT), method_map=method_map, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
                                                         "ngettext": (1, 2)}):
         found.add(message if isinstance(message, str) else tuple(message))
     return {m[0] if isinstance(m, tuple) else m for m in found}

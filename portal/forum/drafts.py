@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -247,10 +248,14 @@ def outline(consultation: Consultation) -> list[OutlineRow]:
 
 # --- publishing -------------------------------------------------------------------------------
 
-def publish(consultation: Consultation, markdown_text: str, actor=None) -> PublishResult:
-    """Replace the draft's sections and paragraphs; keep one thread per section (no commit here)."""
+def publish(consultation: Consultation, markdown_text: str, actor=None,
+            now: datetime | None = None) -> PublishResult:
+    """Replace the draft's sections and paragraphs; keep one thread per section (no commit here).
+
+    `now` (default: the clock) dates new threads and locks; the demo passes its own moment.
+    """
     drafts = parse(markdown_text)  # nothing is written unless the whole draft is sound
-    now = clock.now_utc()
+    now = now or clock.now_utc()
     # Two publications of one consultation at once would collide on the section numbers: the
     # second waits for the first (PostgreSQL; SQLite writes one transaction at a time anyway).
     db.session.execute(select(Consultation.id).where(Consultation.id == consultation.id).with_for_update())

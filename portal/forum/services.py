@@ -320,5 +320,5 @@ def forum_threads(consultation_id: int) -> list[Thread]:
     ).all()
     order = {ThreadKind.SECTION: 0, ThreadKind.GENERAL: 1, ThreadKind.OPEN: 2}
     return sorted(threads, key=lambda t: (not t.pinned, order[t.kind],
-                                          t.section.number if t.section else 0,
+                                          t.section.number if t.section else 10**6,
                                           -t.last_activity_at.timestamp()))
