@@ -462,10 +462,21 @@ def _edit_page(page, section_thread, anna, jan):
     expect(editor(page)).to_have_value("Moja uwaga do poprawienia.")
 
 
+def _search_results(page, thread, anna, jan) -> None:
+    comment(anna, thread, "Współpraca z biznesem wymaga jasnych zasad.")
+    comment(jan, thread, "Zgadzam się: współpraca i wolontariat.")
+    page.goto(f"{FORUM}/szukaj")
+    page.get_by_role("searchbox").fill("współpraca")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"Wyniki: 2"))).to_be_visible()
+    expect(page.locator("mark").first).to_be_visible()
+
+
 @pytest.mark.parametrize("open_the_page", [
     _forum_index, _thread_with_comments, _empty_comment_sent, _with_a_preview, _new_thread, _edit_page,
+    _search_results,
 ], ids=["forum-index", "thread-with-nested-replies", "editor-with-an-error", "editor-with-a-preview",
-        "new-thread", "edit"])
+        "new-thread", "edit", "search-results"])
 def test_forum_pages_pass_axe(page, section_thread, anna, jan, in_window, assert_accessible, open_the_page):
     log_in_with_the_form(page)
     open_the_page(page, section_thread, anna, jan)
