@@ -2,7 +2,7 @@
 import secrets
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_babel import lazy_gettext
 
 from portal.config import Defaults

@@ -1,5 +1,5 @@
 """What every request shares: the unit of work, security headers, template helpers, errors."""
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 

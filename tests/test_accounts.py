@@ -2,7 +2,6 @@
 import json
 import logging
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

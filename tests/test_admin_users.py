@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from portal import audit, clock, mail
+from portal import audit, clock
 from portal.accounts import admin_services
 from portal.accounts.models import Organisation, Role, User
 from portal.audit import AppendOnlyError, AuditLog

@@ -1,5 +1,4 @@
 """Configuration layers, the secret key rule, `flask seed-demo` and the migrations."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

@@ -1,8 +1,6 @@
 """The home page and a consultation's announcement, print view and PDF, as a visitor sees them."""
 import io
-from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from portal import clock

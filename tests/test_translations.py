@@ -1,5 +1,4 @@
 """Polish first, English complete: every text in the code has an English translation."""
-import io
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir

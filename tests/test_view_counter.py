@@ -1,10 +1,8 @@
 """The view counter ("7017 odsłon"): people, not crawlers; one browser session once per 30 minutes."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from portal import clock
 from portal.consultations.models import Consultation
 from portal.extensions import db
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import clock
@@ -58,6 +58,18 @@ def timeline(phases: list[Phase], now: datetime | None = None) -> Timeline:
         else:
             result.upcoming.append(phase)
     return result
+
+
+def consultation_or_404(slug: str, public: bool = True) -> Consultation:
+    """The consultation named by a URL; 404 if none, or (public pages) a draft for a non-staff visitor."""
+    from flask import abort
+
+    from portal import permissions
+
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None or (public and not permissions.can_view_consultation(consultation)):
+        abort(404)
+    return consultation
 
 
 def public_consultations(now: datetime | None = None) -> tuple[list[Consultation], list[Consultation]]:

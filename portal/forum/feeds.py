@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from portal import permissions
 from portal.accounts.models import DELETED_NAME
 from portal.consultations.models import Consultation
+from portal.consultations.services import consultation_or_404
 from portal.extensions import db
 from portal.forum import services
 from portal.forum.models import Post, PostState, Thread
@@ -36,10 +37,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def _consultation(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None or not permissions.can_view_consultation(consultation):
-        abort(404)
-    return consultation
+    return consultation_or_404(slug)
 
 
 def _page() -> int:

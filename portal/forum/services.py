@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, true, update
+from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.orm import joinedload
 
 from portal import clock, formatting, mail, permissions
@@ -103,13 +103,18 @@ def _pad(post_id: int) -> str:
     return str(post_id).zfill(PATH_DIGITS)
 
 
-def _check_text(user: User, thread: Thread | None, body: str, now: datetime) -> str:
+def _checked_body(body: str | None) -> str:
     body = (body or "").strip()
     if not body:
         raise PostingRefused(_l("Wpisz treść uwagi."))
     if len(body) > COMMENT_MAX:
         raise PostingRefused(_l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).",
                                 max=COMMENT_MAX, length=len(body)))
+    return body
+
+
+def _check_text(user: User, thread: Thread | None, body: str, now: datetime) -> str:
+    body = _checked_body(body)
     if permissions.is_staff(user):
         return body
     interval = timedelta(seconds=current_app.config["FORUM_MIN_POST_INTERVAL_SECONDS"])
@@ -192,12 +197,7 @@ def edit_comment(user: User, post: Post, body: str, now: datetime | None = None)
     decision = may_post(user, thread, comment_window(thread.consultation_id), now)
     if not decision or decision.official:
         raise PostingRefused(decision.reason or _l("Uwag nie można już edytować."))
-    body = (body or "").strip()
-    if not body:
-        raise PostingRefused(_l("Wpisz treść uwagi."))
-    if len(body) > COMMENT_MAX:
-        raise PostingRefused(_l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).",
-                                max=COMMENT_MAX, length=len(body)))
+    body = _checked_body(body)
     if body == post.body:
         return
     db.session.add(PostRevision(post_id=post.id, body=post.body, created_at=now, editor_id=user.id))

@@ -7,17 +7,16 @@ of a file can be published without choosing the file again.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField
-from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from portal import permissions
 from portal.consultations.models import Consultation
-from portal.extensions import db
+from portal.consultations.services import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 from portal.forum import drafts
 
@@ -59,10 +58,7 @@ class DraftForm(Form):
 
 
 def _consultation(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None:
-        abort(404)
-    return consultation
+    return consultation_or_404(slug, public=False)
 
 
 @bp.route("/konsultacje/<slug>/projekt", methods=["GET", "POST"])

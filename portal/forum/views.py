@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from portal import clock, permissions
 from portal.consultations.models import Consultation
+from portal.consultations.services import consultation_or_404
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.forum import forms, services
@@ -16,10 +17,7 @@ bp = Blueprint("forum", __name__)
 
 
 def _consultation(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None or not permissions.can_view_consultation(consultation):
-        abort(404)
-    return consultation
+    return consultation_or_404(slug)
 
 
 @bp.get("/konsultacje/<slug>/forum")
@@ -43,27 +41,20 @@ def thread(slug: str, thread_id: int):
     form = forms.CommentForm()
     form.paragraph.choices = [("", _("cały paragraf"))] + [
         (str(p.number), _("ust. %(n)s", n=p.number)) for p in (section.paragraphs if section else [])]
-    preview, refusal, status = None, None, 200
     reply_to = _reply_target(thread, form.parent_id.data if request.method == "POST"
                              else request.args.get("odpowiedz"))
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = form.status()
-        elif request.form.get("action") == "preview":
-            preview = render_markdown(form.body.data)
-        elif form.parent_id.data and reply_to is None:
-            refusal = _("Komentarz, na który odpowiadasz, nie istnieje.")
-        else:
-            try:
-                post = services.post_comment(
-                    current_user._get_current_object() if current_user.is_authenticated else None,
-                    thread, form.body.data, parent=reply_to,
-                    paragraph=form.paragraph.data, on_behalf=form.on_behalf.data, window=window)
-            except services.PostingRefused as error:
-                refusal = error.message
-            else:
-                flash(_("Dziękujemy, uwaga została dodana."), "success")
-                return redirect(url_for("forum.permalink", post_id=post.id))
+
+    def send():
+        if form.parent_id.data and reply_to is None:
+            raise services.PostingRefused(_("Komentarz, na który odpowiadasz, nie istnieje."))
+        post = services.post_comment(_user(), thread, form.body.data, parent=reply_to,
+                                     paragraph=form.paragraph.data, on_behalf=form.on_behalf.data, window=window)
+        flash(_("Dziękujemy, uwaga została dodana."), "success")
+        return redirect(url_for("forum.permalink", post_id=post.id))
+
+    done, preview, refusal, status = _editor_submission(form, send)
+    if done:
+        return done
     page = services.thread_page(thread, current_user, _page())
     return render_template("forum/thread.html", consultation=consultation, thread=thread, section=section,
                            window=window, page=page, form=form, preview=preview, refusal=refusal,
@@ -72,6 +63,27 @@ def thread(slug: str, thread_id: int):
                            following=services.is_following(current_user, thread),
                            tree=services.build_tree(page.posts), reply_to=reply_to,
                            max_nesting=services.MAX_NESTING), status
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _editor_submission(form, send):
+    """The editors' POST: preview, or send; on any refusal the page comes back with the text.
+
+    Returns (response or None, preview html, refusal message, status).
+    """
+    if request.method != "POST":
+        return None, None, None, 200
+    if not form.validate_on_submit():
+        return None, None, None, form.status()
+    if request.form.get("action") == "preview":
+        return None, render_markdown(form.body.data), None, 200
+    try:
+        return send(), None, None, 200
+    except services.PostingRefused as error:
+        return None, None, error.message, 200
 
 
 def _page() -> int:
@@ -93,21 +105,15 @@ def new_thread(slug: str):
     consultation = _consultation(slug)
     window = services.comment_window(consultation.id)
     form = forms.ThreadForm()
-    preview, refusal, status = None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = form.status()
-        elif request.form.get("action") == "preview":
-            preview = render_markdown(form.body.data)
-        else:
-            try:
-                thread = services.open_thread(current_user._get_current_object() if current_user.is_authenticated
-                                              else None, consultation, form.title.data, form.body.data)
-            except services.PostingRefused as error:
-                refusal = error.message
-            else:
-                flash(_("Wątek został otwarty."), "success")
-                return redirect(url_for("forum.thread", slug=slug, thread_id=thread.id))
+
+    def send():
+        thread = services.open_thread(_user(), consultation, form.title.data, form.body.data)
+        flash(_("Wątek został otwarty."), "success")
+        return redirect(url_for("forum.thread", slug=slug, thread_id=thread.id))
+
+    done, preview, refusal, status = _editor_submission(form, send)
+    if done:
+        return done
     return render_template("forum/new_thread.html", consultation=consultation, form=form, preview=preview,
                            refusal=refusal, decision=services.may_post(current_user, None, window)), status
 
@@ -139,20 +145,15 @@ def edit(post_id: int):
     thread = db.session.get(Thread, post.thread_id)
     consultation = db.session.get(Consultation, thread.consultation_id)
     form = forms.EditForm(body=post.body) if request.method == "GET" else forms.EditForm()
-    preview, refusal, status = None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = form.status()
-        elif request.form.get("action") == "preview":
-            preview = render_markdown(form.body.data)
-        else:
-            try:
-                services.edit_comment(current_user._get_current_object(), post, form.body.data)
-            except services.PostingRefused as error:
-                refusal = error.message
-            else:
-                flash(_("Zapisano zmiany w uwadze."), "success")
-                return redirect(url_for("forum.permalink", post_id=post.id))
+
+    def send():
+        services.edit_comment(_user(), post, form.body.data)
+        flash(_("Zapisano zmiany w uwadze."), "success")
+        return redirect(url_for("forum.permalink", post_id=post.id))
+
+    done, preview, refusal, status = _editor_submission(form, send)
+    if done:
+        return done
     return render_template("forum/edit.html", consultation=consultation, thread=thread, post=post, form=form,
                            preview=preview, refusal=refusal), status
 

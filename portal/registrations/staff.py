@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal import audit, clock, permissions
 from portal.consultations.models import Consultation
+from portal.consultations.services import consultation_or_404
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.registrations import exports, services
@@ -65,10 +66,7 @@ class GroupBoard:
 
 
 def _consultation(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None:
-        abort(404)
-    return consultation
+    return consultation_or_404(slug, public=False)
 
 
 def _boards(consultation: Consultation) -> list[GroupBoard]:

@@ -2,11 +2,10 @@
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from portal import clock, permissions
-from portal.consultations import services as consultations
+from portal import clock
 from portal.consultations.models import Consultation
+from portal.consultations.services import consultation_or_404
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
 from portal.registrations import calendar, forms, services
@@ -16,10 +15,7 @@ bp = Blueprint("registrations", __name__)
 
 
 def _consultation(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None or not permissions.can_view_consultation(consultation):
-        abort(404)
-    return consultation
+    return consultation_or_404(slug)
 
 
 APPLICANT_FIELDS = ("full_name", "email", "phone", "organisation_name", "recording_consent",

@@ -7,7 +7,7 @@ empty form: what matters here is whether the person gets in, not what the form t
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import Organisation, Role, User
+from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.forum.models import Post, Thread, ThreadKind
 from tests.conftest import form_token, login_as
@@ -151,7 +151,6 @@ def people(torun, make_user):
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_the_expected_status_on_every_route(app, people, role):
     target = db.session.scalar(select(User).where(User.email == "ngo@example.org"))
-    organisation = db.session.get(Organisation, target.organisation_id)
     failures = []
     for endpoint, (method, template, expected) in MATRIX.items():
         client = app.test_client()
