@@ -103,6 +103,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.forum.feeds import bp as forum_feeds
     from portal.forum.staff import bp as forum_staff
     from portal.forum.views import bp as forum
+    from portal.moderation.records import bp as moderation_records
+    from portal.moderation.tools import bp as moderation_tools
+    from portal.moderation.views import bp as moderation
     from portal.pages.views import bp as pages
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
@@ -113,6 +116,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(forum)
     app.register_blueprint(forum_feeds)
     app.register_blueprint(forum_staff)
+    app.register_blueprint(moderation)
+    app.register_blueprint(moderation_tools)
+    app.register_blueprint(moderation_records)
     app.register_blueprint(pages)
     app.register_blueprint(registrations)
     app.register_blueprint(registrations_staff)

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select
 
 from portal import clock
 from portal.accounts.models import Organisation, Role, User
-from portal.consultations.models import Consultation, Document, DocumentKind, Phase, PhaseKind, Status
+from portal.consultations.models import (Consultation, Document, DocumentKind, ModerationMode, Phase, PhaseKind,
+                                         Status)
 from portal.extensions import db
 from portal.forum import drafts
 from portal.registrations.models import Meeting, WorkingGroup
@@ -125,7 +126,8 @@ def _moved(wall: datetime, days: timedelta) -> datetime:
 
 
 def seed(phase: str = "e_consultation", original_dates: bool = False,
-         password: str | None = None, draft: bool = True) -> Consultation:
+         password: str | None = None, draft: bool = True,
+         moderation: ModerationMode = ModerationMode.ALL) -> Consultation:
     """(Re)create the demo consultation and the demo accounts; safe to run again."""
     today = clock.to_local(clock.now_utc(), TZ).date()
     days = timedelta(0) if original_dates else shift_for(phase, today)
@@ -135,6 +137,7 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
         slug=SLUG,
         title="Program współpracy z organizacjami pozarządowymi na 2021 rok",
         lead=LEAD, body=BODY, timezone=TZ, status=Status.PUBLISHED, view_count=7017,
+        moderation_mode=moderation,
         contact_name="Anna Przykładowa",
         contact_role="pełnomocnik Prezydenta Miasta ds. współpracy z organizacjami pozarządowymi (dane przykładowe)",
         contact_email="konsultacje@example.org",

@@ -7,3 +7,4 @@ from portal.audit import AuditLog  # noqa: F401
 from portal.mail import OutboxMessage  # noqa: F401
 from portal.forum.models import (  # noqa: F401
     DraftParagraph, DraftSection, Post, PostRevision, Subscription, Thread)
+from portal.moderation.models import Flag  # noqa: F401

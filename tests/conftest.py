@@ -262,10 +262,15 @@ def count_queries(app):
 
 @pytest.fixture
 def torun(app):
-    """The Toruń 2021 consultation with its original 2020 dates (see portal/demo.py)."""
+    """The Toruń 2021 consultation with its original 2020 dates (see portal/demo.py).
+
+    Without the demo draft, and without pre-moderation (comments appear at once): tests of
+    moderation switch it on themselves.
+    """
     from portal import demo
+    from portal.consultations.models import ModerationMode
     from portal.consultations.services import load_announcement
 
-    demo.seed(original_dates=True, password=None, draft=False)
+    demo.seed(original_dates=True, password=None, draft=False, moderation=ModerationMode.NONE)
     db.session.commit()
     return load_announcement(demo.SLUG).consultation

@@ -30,6 +30,12 @@ class PhaseKind(enum.StrEnum):
     OTHER = "other"
 
 
+class ModerationMode(enum.StrEnum):
+    ALL = "all"              # every comment of a non-staff person waits for approval
+    UNTRUSTED = "untrusted"  # comments of people not marked trusted wait
+    NONE = "none"            # comments appear at once (moderators can still hide them)
+
+
 class DocumentKind(enum.StrEnum):
     CURRENT = "current"      # the programme in force
     DRAFT = "draft"          # the draft under consultation
@@ -51,6 +57,10 @@ class Consultation(db.Model):
         default=Status.DRAFT,
     )
     view_count: Mapped[int] = mapped_column(default=0)
+    moderation_mode: Mapped[ModerationMode] = mapped_column(enum_column(ModerationMode, 20),
+                                                            default=ModerationMode.ALL)
+    # Distinct reporters after which a comment is hidden until a moderator decides.
+    flag_threshold: Mapped[int] = mapped_column(default=3)
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_role: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")

@@ -110,6 +110,11 @@ class Post(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moderation's version check: two moderators can never both act on one state.
     version: Mapped[int] = mapped_column(default=1)
+    # Why it was rejected (told to the author) or hidden (shown in the placeholder).
+    moderation_reason: Mapped[str] = mapped_column(String(1000), default="")
+    hidden_by_flags: Mapped[bool] = mapped_column(default=False)  # hidden until a moderator decides
+    # Notifications (replies, followers) go out once, when the comment first becomes public.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User | None] = relationship(lazy="raise")
@@ -119,6 +124,7 @@ class Post(db.Model):
         Index("ix_post_thread_root_path", "thread_id", "root_id", "path"),
         Index("ix_post_thread_depth_id", "thread_id", "depth", "id"),
         Index("ix_post_author_created", "author_id", "created_at"),
+        Index("ix_post_state_created", "state", "created_at"),
     )
 
     @property

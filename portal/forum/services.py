@@ -18,6 +18,7 @@ from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.extensions import db
 from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, PostState, Subscription,
                                  Thread, ThreadKind)
+from portal.moderation.services import initial_state
 from portal.sanitize import render_markdown
 
 COMMENT_MAX = 10_000
@@ -144,7 +145,8 @@ def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None =
     post = Post(thread_id=thread.id, parent_id=parent.id if parent else None, author_id=user.id,
                 organisation_id=user.organisation_id if on_behalf and user.organisation_id else None,
                 paragraph_number=paragraph if thread.section_id and paragraph else None,
-                body=body, body_html=str(render_markdown(body)), state=PostState.APPROVED,
+                body=body, body_html=str(render_markdown(body)),
+                state=initial_state(user, db.session.get(Consultation, thread.consultation_id)),
                 is_official=decision.official, created_at=now,
                 depth=min(parent.depth + 1, MAX_NESTING) if parent else 0)
     db.session.add(post)
@@ -157,7 +159,9 @@ def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None =
         post.root_id, post.path = parent.root_id, f"{base}.{_pad(post.id)}"
     if post.state == PostState.APPROVED:
         _count_visible(thread.id, now)
+        post.notified_at = now
         notify_about(post, thread, parent)
+    # A pending comment notifies nobody until a moderator approves it (moderation.services.approve).
     subscribe(user, thread)
     return post
 

@@ -1,0 +1,163 @@
+"""The one moderation service: every change of a comment's state goes through here.
+
+pending -> approved | rejected; approved <-> hidden. Each change is a compare-and-set on the
+comment's version (`UPDATE post ... WHERE id = ? AND version = ?`), so of two moderators acting
+on the same item only the first succeeds; the second is told who was first. Every change writes
+an append-only audit row with the text before and after.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import desc, select, update
+
+from portal import audit, clock, mail
+from portal.accounts.models import User
+from portal.audit import AuditLog
+from portal.consultations.models import Consultation, ModerationMode
+from portal.extensions import db
+from portal.forum.models import Post, PostRevision, PostState, Thread
+from portal.sanitize import render_markdown
+
+
+class RejectionReason(enum.StrEnum):
+    OFF_TOPIC = "off_topic"
+    OFFENSIVE = "offensive"
+    PERSONAL_DATA = "personal_data"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+REJECTION_LABELS = {
+    RejectionReason.OFF_TOPIC: _l("nie dotyczy tematu konsultacji"),
+    RejectionReason.OFFENSIVE: _l("treść obraźliwa"),
+    RejectionReason.PERSONAL_DATA: _l("zawiera dane osobowe"),
+    RejectionReason.SPAM: _l("spam lub reklama"),
+    RejectionReason.DUPLICATE: _l("powtórzenie wcześniejszej uwagi"),
+    RejectionReason.OTHER: _l("inny powód"),
+}
+
+
+class ModerationError(Exception):
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class AlreadyHandled(ModerationError):
+    """Another moderator changed the comment first."""
+
+
+def initial_state(user: User, consultation: Consultation) -> PostState:
+    """The state a new comment starts in under the consultation's moderation setting."""
+    if user.is_staff or consultation.moderation_mode == ModerationMode.NONE:
+        return PostState.APPROVED
+    if consultation.moderation_mode == ModerationMode.UNTRUSTED and user.is_trusted:
+        return PostState.APPROVED
+    return PostState.PENDING
+
+
+def _change_state(moderator: User, post: Post, expected_version: int, allowed_from: tuple[PostState, ...],
+                  to: PostState, action: str, reason: str = "", **values) -> None:
+    """Compare-and-set the state; log it; raise AlreadyHandled if someone else was first."""
+    before = {"state": post.state.value, "body": post.body}
+    result = db.session.execute(
+        update(Post)
+        .where(Post.id == post.id, Post.version == expected_version, Post.state.in_(allowed_from))
+        .values(state=to, version=Post.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlreadyHandled(_already_handled_message(post))
+    db.session.refresh(post)
+    audit.record(moderator, action, post, reason, before=before, after={"state": post.state.value, "body": post.body})
+
+
+def _already_handled_message(post: Post) -> str:
+    last = db.session.execute(
+        select(AuditLog, User.display_name).outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.target_type == "post", AuditLog.target_id == post.id)
+        .order_by(desc(AuditLog.id)).limit(1)
+    ).first()
+    if last is None:
+        return str(_l("Ta uwaga zmieniła się w międzyczasie. Odśwież kolejkę."))
+    return str(_l("Ta uwaga została już obsłużona przez: %(name)s.", name=last.display_name or "?"))
+
+
+def _thread_counts(thread_id: int, change: int, now: datetime) -> None:
+    values = {"comment_count": Thread.comment_count + change}
+    if change > 0:
+        values["last_activity_at"] = now
+    db.session.execute(update(Thread).where(Thread.id == thread_id).values(**values))
+
+
+def approve(moderator: User, post: Post, expected_version: int, edited_body: str | None = None,
+            now: datetime | None = None) -> None:
+    """Publish a pending comment (optionally with the moderator's edit, kept as a revision)."""
+    from portal.forum.services import notify_about
+
+    now = now or clock.now_utc()
+    values = {}
+    edited = edited_body is not None and edited_body.strip() and edited_body.strip() != post.body
+    if edited:
+        db.session.add(PostRevision(post_id=post.id, body=post.body, created_at=now, editor_id=moderator.id))
+        values = {"body": edited_body.strip(), "body_html": str(render_markdown(edited_body.strip())), "edited_at": now}
+    _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.APPROVED,
+                  "post_approved_with_edits" if edited else "post_approved", **values)
+    thread = db.session.get(Thread, post.thread_id)
+    _thread_counts(thread.id, +1, now)
+    if post.notified_at is None:  # notifications go out exactly once, at the first approval
+        post.notified_at = now
+        parent = db.session.get(Post, post.parent_id) if post.parent_id else None
+        notify_about(post, thread, parent)
+    author = db.session.get(User, post.author_id) if post.author_id else None
+    if edited and author and author.is_active:
+        mail.queue(author.email, "post_approved_with_edits", post=post, thread=thread)
+
+
+def reject(moderator: User, post: Post, expected_version: int, reason: RejectionReason, note: str = "",
+           now: datetime | None = None) -> None:
+    """Refuse a pending comment; the author gets an e-mail with the reason and their full text."""
+    label = str(REJECTION_LABELS[reason])
+    text = f"{label}: {note.strip()}" if note.strip() else label
+    _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.REJECTED,
+                  "post_rejected", text, moderation_reason=text)
+    author = db.session.get(User, post.author_id) if post.author_id else None
+    if author and author.is_active:
+        mail.queue(author.email, "post_rejected", post=post, reason=text,
+                   thread=db.session.get(Thread, post.thread_id))
+
+
+def hide(moderator: User, post: Post, expected_version: int, public_reason: str,
+         now: datetime | None = None) -> None:
+    """Hide a published comment behind a placeholder with a public reason; its replies stay."""
+    _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.HIDDEN,
+                  "post_hidden", public_reason, moderation_reason=public_reason.strip())
+    _thread_counts(post.thread_id, -1, now or clock.now_utc())
+
+
+def unhide(moderator: User, post: Post, expected_version: int, reason: str = "",
+           now: datetime | None = None) -> None:
+    _change_state(moderator, post, expected_version, (PostState.HIDDEN,), PostState.APPROVED,
+                  "post_unhidden", reason, moderation_reason="", hidden_by_flags=False)
+    _thread_counts(post.thread_id, +1, now or clock.now_utc())
+
+
+def hide_by_flags(post: Post, now: datetime | None = None) -> bool:
+    """Enough distinct reporters: hide until a moderator decides (no moderator acted: actor None)."""
+    before = {"state": post.state.value, "body": post.body}
+    result = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.state == PostState.APPROVED)
+        .values(state=PostState.HIDDEN, version=Post.version + 1, hidden_by_flags=True,
+                moderation_reason=str(_l("zgłoszenia użytkowników — czeka na decyzję moderatora")))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(post)
+    audit.record(None, "post_hidden_by_flags", post, "", before=before, after={"state": post.state.value})
+    _thread_counts(post.thread_id, -1, now or clock.now_utc())
+    return True

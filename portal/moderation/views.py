@@ -1,0 +1,4 @@
+"""(Being built.)"""
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__)
