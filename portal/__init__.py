@@ -90,7 +90,9 @@ def _bind_extensions(app: Flask) -> None:
         user_key, _, version = user_id.partition(".")
         if not (user_key.isdigit() and version.isdigit()):
             return None
-        user = db.session.get(User, int(user_key))
+        from portal.moderation.queue_count import user_with_queue_count
+
+        user = user_with_queue_count(int(user_key))
         if user is None or user.session_version != int(version) or not user.is_active:
             return None
         return user

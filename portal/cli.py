@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(send_mail)
     app.cli.add_command(registrations_sweep)
+    app.cli.add_command(moderation_digest)
 
 
 @click.command("seed-demo")
@@ -80,3 +81,14 @@ def registrations_sweep() -> None:
     db.session.commit()
     mail.deliver()
     click.echo(f"expired holds {expired}, meeting links {links}")
+
+
+@click.command("moderation-digest")
+def moderation_digest() -> None:
+    """E-mail each moderator who asked for it a digest of the queue (at most hourly)."""
+    from portal.moderation import digest
+
+    sent = digest.send_digests(clock.now_utc())
+    db.session.commit()
+    mail.deliver()
+    click.echo(f"digests sent {sent}")

@@ -47,6 +47,10 @@ def upgrade():
         batch_op.add_column(sa.Column('notified_at', portal.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_post_state_created', ['state', 'created_at'], unique=False)
 
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('moderation_digest', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('digest_sent_at', portal.types.UTCDateTime(timezone=True), nullable=True))
+
     # ### end Alembic commands ###
 
 
@@ -66,4 +70,8 @@ def downgrade():
         batch_op.drop_index('ix_flag_open')
 
     op.drop_table('flag')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('digest_sent_at')
+        batch_op.drop_column('moderation_digest')
+
     # ### end Alembic commands ###

@@ -62,6 +62,9 @@ class User(UserMixin, db.Model):
     notify_replies: Mapped[bool] = mapped_column(default=True)
     notify_subscriptions: Mapped[bool] = mapped_column(default=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff: an hourly e-mail digest of the moderation queue (when there is something in it).
+    moderation_digest: Mapped[bool] = mapped_column(default=False)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
