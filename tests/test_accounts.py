@@ -395,3 +395,22 @@ def test_no_mail_leaves_when_the_request_fails(app, client, smtp_sink):
 
     app.test_client().post("/test-mail-then-fail", data={"csrf_token": form_token(client, "/")})
     assert smtp_sink.messages == [] and db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_staff_can_ask_for_the_hourly_moderation_digest_participants_cannot(client, app, make_user):
+    from portal.accounts.models import Role
+
+    moderator = make_user("mod@example.org", role=Role.MODERATOR, password=PASSWORD)
+    log_in(client, email="mod@example.org")
+    assert "zestawienie kolejki moderacji" in client.get("/konto").get_data(as_text=True)
+    client.post("/konto", data={"display_name": "Moderatorka", "moderation_digest": "y",
+                                "csrf_token": form_token(client, "/konto")})
+    assert user_by_email("mod@example.org").moderation_digest
+
+    participant = app.test_client()
+    make_user("anna@fundacja.example", password=PASSWORD)
+    log_in(participant)
+    assert "zestawienie kolejki moderacji" not in participant.get("/konto").get_data(as_text=True)
+    participant.post("/konto", data={"display_name": "Anna", "moderation_digest": "y",
+                                     "csrf_token": form_token(participant, "/konto")})
+    assert not user_by_email("anna@fundacja.example").moderation_digest

@@ -184,10 +184,11 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
 
 
 def update_profile(user: User, display_name: str, organisation: OrganisationData,
-                   notify_replies: bool, notify_subscriptions: bool) -> None:
+                   notify_replies: bool, notify_subscriptions: bool, moderation_digest: bool = False) -> None:
     user.display_name = display_name.strip()
     user.notify_replies = notify_replies
     user.notify_subscriptions = notify_subscriptions
+    user.moderation_digest = moderation_digest and user.is_staff
     name = organisation.name.strip()
     if not name:
         user.organisation = None

@@ -149,7 +149,8 @@ def profile():
                              organisation_city=organisation.city if organisation else "")
     if form.validate_on_submit():
         services.update_profile(user, form.display_name.data, _organisation(form),
-                                form.notify_replies.data, form.notify_subscriptions.data)
+                                form.notify_replies.data, form.notify_subscriptions.data,
+                                form.moderation_digest.data)
         flash(_("Zapisano zmiany w profilu."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, user=user), form.status()
