@@ -71,12 +71,12 @@ def _change_state(moderator: User, post: Post, expected_version: int, allowed_fr
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise AlreadyHandled(_already_handled_message(post))
+        raise AlreadyHandled(already_handled_message(post))
     db.session.refresh(post)
     audit.record(moderator, action, post, reason, before=before, after={"state": post.state.value, "body": post.body})
 
 
-def _already_handled_message(post: Post) -> str:
+def already_handled_message(post: Post) -> str:
     last = db.session.execute(
         select(AuditLog, User.display_name).outerjoin(User, User.id == AuditLog.actor_id)
         .where(AuditLog.target_type == "post", AuditLog.target_id == post.id)
@@ -101,12 +101,14 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
 
     now = now or clock.now_utc()
     values = {}
-    edited = edited_body is not None and edited_body.strip() and edited_body.strip() != post.body
+    original = post.body
+    edited = edited_body is not None and edited_body.strip() and edited_body.strip() != original
     if edited:
-        db.session.add(PostRevision(post_id=post.id, body=post.body, created_at=now, editor_id=moderator.id))
         values = {"body": edited_body.strip(), "body_html": str(render_markdown(edited_body.strip())), "edited_at": now}
     _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.APPROVED,
                   "post_approved_with_edits" if edited else "post_approved", **values)
+    if edited:  # only once the version check succeeded: a lost race leaves no revision behind
+        db.session.add(PostRevision(post_id=post.id, body=original, created_at=now, editor_id=moderator.id))
     thread = db.session.get(Thread, post.thread_id)
     _thread_counts(thread.id, +1, now)
     if post.notified_at is None:  # notifications go out exactly once, at the first approval

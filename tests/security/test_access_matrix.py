@@ -59,6 +59,30 @@ MATRIX = {
     "forum_feeds.threads_json": ("GET", f"/api/konsultacje/{SLUG}/forum.json", PUBLIC),
     "forum_feeds.thread_json": ("GET", f"/api/konsultacje/{SLUG}/forum/watki/{{thread_id}}.json", PUBLIC),
     "forum_staff.publish_draft": ("GET", f"/zespol/konsultacje/{SLUG}/projekt", ADMIN_ONLY),
+    "moderation_records.log": ("GET", "/moderacja/dziennik", STAFF),
+    "moderation_records.log_csv": ("GET", "/moderacja/dziennik.csv", STAFF),
+    "moderation_records.transparency": ("GET", f"/konsultacje/{SLUG}/moderacja", PUBLIC),
+    "moderation_tools.report": ("GET", "/forum/uwagi/{post_id}/zglos", {**SIGNED_IN, "unverified": 403}),
+    "moderation_tools.agree_flags": ("POST", "/moderacja/uwagi/{post_id}/zgloszenia/uznaj", STAFF),  # no version
+    "moderation_tools.dismiss_flags": ("POST", "/moderacja/uwagi/{post_id}/zgloszenia/oddal", STAFF),  # no version
+    "moderation_tools.thread_tools": ("GET", "/moderacja/watki/{thread_id}/narzedzia", STAFF),
+    "moderation_tools.lock_thread": ("POST", "/moderacja/watki/{thread_id}/zamknij", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation_tools.unlock_thread": ("POST", "/moderacja/watki/{thread_id}/otworz", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation_tools.pin_thread": ("POST", "/moderacja/watki/{thread_id}/przypnij", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation_tools.unpin_thread": ("POST", "/moderacja/watki/{thread_id}/odepnij", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation_tools.rename_thread": ("POST", "/moderacja/watki/{thread_id}/tytul", STAFF),  # no title
+    "moderation_tools.move_post_form": ("GET", "/moderacja/uwagi/{post_id}/przenies", STAFF),
+    "moderation_tools.move_post": ("POST", "/moderacja/uwagi/{post_id}/przenies", STAFF),  # no target
+    "moderation_tools.user_tools": ("GET", "/moderacja/uzytkownicy/{user_id}", STAFF),
+    "moderation_tools.block_user": ("POST", "/moderacja/uzytkownicy/{user_id}/blokada", STAFF),  # no reason
+    "moderation_tools.unblock_user": ("POST", "/moderacja/uzytkownicy/{user_id}/odblokowanie", STAFF),
+    "moderation_tools.set_trusted": ("POST", "/moderacja/uzytkownicy/{user_id}/zaufany", STAFF),
+    "moderation.queue": ("GET", "/moderacja/kolejka", STAFF),
+    "moderation.approve": ("POST", "/moderacja/uwagi/{post_id}/zatwierdz", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation.reject": ("POST", "/moderacja/uwagi/{post_id}/odrzuc", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation.hide": ("POST", "/moderacja/uwagi/{post_id}/ukryj", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation.unhide": ("POST", "/moderacja/uwagi/{post_id}/pokaz", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation.bulk": ("POST", "/moderacja/zbiorczo", {**STAFF, "moderator": 303, "admin": 303}),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
