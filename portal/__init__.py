@@ -79,7 +79,6 @@ def _bind_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     from portal import models  # noqa: F401 - every table known to metadata and Alembic
-    from portal.accounts.models import User
 
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = None  # the session version below does this job

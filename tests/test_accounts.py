@@ -400,7 +400,7 @@ def test_no_mail_leaves_when_the_request_fails(app, client, smtp_sink):
 def test_staff_can_ask_for_the_hourly_moderation_digest_participants_cannot(client, app, make_user):
     from portal.accounts.models import Role
 
-    moderator = make_user("mod@example.org", role=Role.MODERATOR, password=PASSWORD)
+    make_user("mod@example.org", role=Role.MODERATOR, password=PASSWORD)
     log_in(client, email="mod@example.org")
     assert "zestawienie kolejki moderacji" in client.get("/konto").get_data(as_text=True)
     client.post("/konto", data={"display_name": "Moderatorka", "moderation_digest": "y",

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
 
 from portal import clock
 from portal.accounts.models import Role
