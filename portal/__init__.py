@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.forum.staff import bp as forum_staff
     from portal.forum.views import bp as forum
     from portal.moderation.records import bp as moderation_records
+    from portal.moderation.settings import bp as moderation_settings
     from portal.moderation.tools import bp as moderation_tools
     from portal.moderation.views import bp as moderation
     from portal.pages.views import bp as pages
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation)
     app.register_blueprint(moderation_tools)
     app.register_blueprint(moderation_records)
+    app.register_blueprint(moderation_settings)
     app.register_blueprint(pages)
     app.register_blueprint(registrations)
     app.register_blueprint(registrations_staff)

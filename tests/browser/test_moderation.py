@@ -415,3 +415,18 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
         expect(page.locator(f"#k-{hidden.id} .comment__placeholder")).to_be_visible()
         page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     assert_accessible(page)
+
+
+def test_the_moderation_settings_page_passes_axe_and_saves(page, torun, make_user, assert_accessible):
+    make_user("admin@urzad.example", role=Role.ADMIN, name="Admin", password=PASSWORD)
+    log_in_with_the_form(page, "admin@urzad.example")
+    page.goto("/zespol/konsultacje/program-wspolpracy-2021/moderacja")
+    assert_accessible(page)
+    page.get_by_label("Wszystkie uwagi uczestników czekają na zatwierdzenie").check()
+    page.get_by_label("Po ilu zgłoszeniach").fill("0")
+    page.get_by_role("main").get_by_role("button", name="Zapisz ustawienia").click()
+    expect(page.locator("#flag_threshold-error")).to_contain_text("Podaj liczbę od 1 do 50.")
+    assert_accessible(page)
+    page.get_by_label("Po ilu zgłoszeniach").fill("4")
+    page.get_by_role("main").get_by_role("button", name="Zapisz ustawienia").click()
+    expect(page.get_by_text("Zapisano ustawienia moderacji.")).to_be_visible()

@@ -83,6 +83,7 @@ MATRIX = {
     "moderation.hide": ("POST", "/moderacja/uwagi/{post_id}/ukryj", {**STAFF, "moderator": 303, "admin": 303}),
     "moderation.unhide": ("POST", "/moderacja/uwagi/{post_id}/pokaz", {**STAFF, "moderator": 303, "admin": 303}),
     "moderation.bulk": ("POST", "/moderacja/zbiorczo", {**STAFF, "moderator": 303, "admin": 303}),
+    "moderation_settings.edit": ("GET", f"/zespol/konsultacje/{SLUG}/moderacja", ADMIN_ONLY),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
