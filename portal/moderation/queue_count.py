@@ -1,23 +1,25 @@
 """The moderator's header shows how many items wait in the queue, at no extra query.
 
 The signed-in user is loaded on every request anyway; the count of pending comments and of
-comments with open reports rides along in the same SELECT as two scalar subqueries.
+comments with open reports rides along in the same SELECT. The counts sit inside a CASE on the
+role, so for participants (most requests) the database never evaluates them.
 """
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.forum.models import Post, PostState
 from portal.moderation.models import Flag
 
 _pending = select(func.count(Post.id)).where(Post.state == PostState.PENDING).scalar_subquery()
 _flagged = select(func.count(func.distinct(Flag.post_id))).where(Flag.resolved_at.is_(None)).scalar_subquery()
+_queue = case((User.role.in_((Role.MODERATOR, Role.ADMIN)), _pending + _flagged), else_=literal(0))
 
 
 def user_with_queue_count(user_id: int) -> User | None:
-    row = db.session.execute(select(User, _pending, _flagged).where(User.id == user_id)).first()
+    row = db.session.execute(select(User, _queue).where(User.id == user_id)).first()
     if row is None:
         return None
-    user, pending, flagged = row
-    user.queue_count = (pending or 0) + (flagged or 0) if user.is_staff else 0
+    user, queue = row
+    user.queue_count = queue or 0
     return user
