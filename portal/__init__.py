@@ -111,6 +111,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.pages.views import bp as pages
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
+    from portal.reports.final_views import bp as final_document
+    from portal.reports.views import bp as reports
+    from portal.reports.workspace import bp as report_workspace
+    from portal.staff.documents import bp as documents
+    from portal.staff.groups import bp as staff_groups
+    from portal.staff.views import bp as staff
 
     app.register_blueprint(accounts)
     app.register_blueprint(admin_users)
@@ -125,3 +131,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(registrations)
     app.register_blueprint(registrations_staff)
+    app.register_blueprint(staff)
+    app.register_blueprint(documents)
+    app.register_blueprint(staff_groups)
+    app.register_blueprint(report_workspace)
+    app.register_blueprint(reports)
+    app.register_blueprint(final_document)

@@ -6,6 +6,8 @@
 - `client`: Flask's test client with CSRF protection ON; `form_token()` reads the token from
   the page a person would have loaded.
 - `login_as(client, user)`, `make_user(...)`, `count_queries()`.
+- `commented`: a consultation after its window with a small draft and five comments to answer
+  (`add_comment()` writes one straight into the database).
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.orm import joinedload
 
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -274,3 +278,105 @@ def torun(app):
     demo.seed(original_dates=True, password=None, draft=False, moderation=ModerationMode.NONE)
     db.session.commit()
     return load_announcement(demo.SLUG).consultation
+
+
+SMALL_DRAFT = """## Postanowienia ogólne
+
+Program określa cele i zasady współpracy.
+
+## Formy współpracy
+
+Współpraca ma formę finansową i pozafinansową.
+
+Gmina konsultuje projekty aktów prawa miejscowego.
+
+## Finansowanie
+
+Na realizację Programu przeznacza się 10 000 000 zł.
+"""
+
+
+@dataclass
+class CommentedConsultation:
+    """The `commented` fixture: the Toruń consultation with a small draft and comments to answer."""
+
+    consultation: object
+    general: object          # the "Uwagi ogólne" thread
+    sections: dict           # section number -> its thread
+    anna: object             # Fundacja Rowerowa (verified organisation)
+    jan: object              # a private person
+    moderator: object
+    admin: object
+    comments: list           # approved top-level comments, in report order
+    pending: object          # a comment still waiting for moderation (not in the report)
+    reply: object            # an approved reply (not in the report: replies are not numbered)
+
+
+def add_comment(thread, author, body, *, organisation=None, parent=None, state=None, paragraph=None):
+    """A comment written straight into the database (posting itself is tested in test_forum)."""
+    from portal.forum.models import Post, PostState
+    from portal.sanitize import render_markdown
+
+    post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)),
+                organisation_id=organisation.id if organisation else None, paragraph_number=paragraph,
+                state=state or PostState.APPROVED, parent_id=parent.id if parent else None,
+                depth=parent.depth + 1 if parent else 0, created_at=clock.now_utc(),
+                notified_at=clock.now_utc())
+    db.session.add(post)
+    db.session.flush()
+    post.root_id = parent.root_id if parent else post.id
+    post.path = f"{parent.path}.{post.id:09d}" if parent else f"{post.id:09d}"
+    return post
+
+
+@pytest.fixture
+def commented(torun, make_user, frozen_clock):
+    """Toruń 2020 after the electronic consultation: a 3-section draft and five approved comments.
+
+    Report order: 1 general (Jan, private), 2 § 1 (Anna for her foundation), 3–4 § 2 (Anna, Jan),
+    5 § 3 (Anna for her foundation). The clock stands at 5 October 2020, 12:00 (window closed).
+    """
+    from datetime import timedelta
+
+    from portal.accounts.models import Organisation, Role
+    from portal.forum import drafts
+    from portal.forum.models import PostState, Thread, ThreadKind
+
+    frozen_clock.set_local("2020-09-18 10:00:00")
+    admin = make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
+    moderator = make_user("moderator@urzad.example", role=Role.MODERATOR, name="Marek Moderator")
+    anna = make_user("anna@ngo.example", name="Anna Nowak")
+    anna.organisation = Organisation(name="Fundacja Rowerowa „Łańcuch”", verified_at=clock.now_utc())
+    jan = make_user("jan@example.org", name="Jan Kowalski")
+    drafts.publish(torun, SMALL_DRAFT, actor=admin)
+    general = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
+    db.session.add(general)
+    db.session.flush()
+    sections = {thread.section.number: thread for thread in db.session.scalars(
+        select(Thread).where(Thread.consultation_id == torun.id, Thread.kind == ThreadKind.SECTION)
+        .options(joinedload(Thread.section)))}
+
+    def step():
+        frozen_clock.set(clock.now_utc() + timedelta(minutes=5))
+
+    org = anna.organisation
+    written = []
+    for thread, author, organisation, body in (
+            (sections[2], anna, org, "Prosimy o **dłuższe** terminy składania ofert."),
+            (general, jan, None, "Program powinien mówić więcej o wolontariacie."),
+            (sections[1], anna, org, "Zdefiniujcie „organizację” szerzej."),
+            (sections[3], anna, org, "Kwota 10 mln zł jest za niska — proponujemy 12 mln zł."),
+            (sections[2], jan, None, "=SUM(A1:A9) — konsultacje także na żywo, nie tylko online.")):
+        step()
+        written.append(add_comment(thread, author, body, organisation=organisation))
+    step()
+    pending = add_comment(general, jan, "Czekam na moderację.", state=PostState.PENDING)
+    reply = add_comment(sections[2], jan, "Popieram.", parent=written[0])
+    for thread in (general, *sections.values()):
+        thread.comment_count = 2
+    db.session.commit()
+    frozen_clock.set_local("2020-10-05 12:00:00")
+    report_order = [written[1], written[2], written[0], written[4], written[3]]
+    return CommentedConsultation(consultation=torun, general=general, sections=sections, anna=anna, jan=jan,
+                                 moderator=moderator, admin=admin, comments=report_order,
+                                 pending=pending, reply=reply)

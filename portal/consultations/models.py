@@ -130,6 +130,9 @@ class Document(db.Model):
     url: Mapped[str | None] = mapped_column(String(1000))
     # Uploaded files (back office) are stored under instance/ by a random name.
     file_name: Mapped[str | None] = mapped_column(String(200))
+    original_name: Mapped[str] = mapped_column(String(300), default="")  # as the uploader named it
+    content_type: Mapped[str] = mapped_column(String(120), default="")   # decided by sniffing the content
+    size_bytes: Mapped[int] = mapped_column(default=0)
 
     consultation: Mapped[Consultation] = relationship(back_populates="documents", lazy="raise")
 
