@@ -61,6 +61,7 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     notify_replies: Mapped[bool] = mapped_column(default=True)
     notify_subscriptions: Mapped[bool] = mapped_column(default=True)
+    notify_report: Mapped[bool] = mapped_column(default=True)  # "the answers to your comments are published"
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Staff: an hourly e-mail digest of the moderation queue (when there is something in it).
     moderation_digest: Mapped[bool] = mapped_column(default=False)

@@ -44,6 +44,8 @@ class Report(db.Model):
     summary_html: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Commenters are told once, at the first publication (a re-publication sends nothing).
+    participants_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When staff uploaded the final version of the document (FinalSection rows).
     final_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
