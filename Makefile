@@ -20,7 +20,13 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed compile-translations
+setup: $(VENV)/.installed compile-translations static/cache_manifest.json
+
+# Fingerprinted copies of the static files (main-<md5>.css), cached by browsers for a year.
+STATIC_SOURCES := $(shell find static -type f ! -name 'cache_manifest.json' ! -regex '.*-[0-9a-f]\{32\}\..*' 2>/dev/null)
+static/cache_manifest.json: $(VENV)/.installed $(STATIC_SOURCES)
+	$(FLASK) digest clean >/dev/null
+	$(FLASK) digest compile >/dev/null
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

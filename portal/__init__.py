@@ -6,7 +6,7 @@ from flask import Flask, session
 from flask_babel import lazy_gettext
 
 from portal.config import Defaults
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, static_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,7 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")
     login_manager.login_message_category = "info"
     limiter.init_app(app)
+    static_digest.init_app(app)
 
     from portal import models  # noqa: F401 - every table known to metadata and Alembic
 

@@ -1,6 +1,9 @@
-"""What every request shares: the unit of work, security headers, template helpers, errors."""
-from flask import Flask, g, render_template
+"""What every request shares: the unit of work, security and cache headers, template helpers, errors."""
+import re
+
+from flask import Flask, g, render_template, request
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from portal import clock, formatting, mail, permissions
@@ -25,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.after_request(commit_unit_of_work)
     view_counter.init_app(app)
     app.after_request(set_security_headers)
+    app.after_request(set_cache_headers)
     _register_template_helpers(app)
     _register_error_pages(app)
 
@@ -49,6 +53,32 @@ def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# `flask digest compile` names copies of static files "main-<md5 of the content>.css".
+FINGERPRINTED = re.compile(r"-[0-9a-f]{32}\.[^/]+$")
+A_YEAR = 365 * 24 * 3600
+
+
+def set_cache_headers(response):
+    """Fingerprinted static files are cached for a year; nothing shown to a signed-in person is stored.
+
+    A fingerprinted name changes whenever the file does, so browsers and proxies may keep it
+    forever. Pages for a signed-in person carry their name and often others' personal data:
+    `no-store` keeps them out of every cache (and the back button after logout).
+    """
+    if request.endpoint == "static":
+        if FINGERPRINTED.search((request.view_args or {}).get("filename", "")):
+            response.cache_control.public = True
+            response.cache_control.max_age = A_YEAR
+            response.cache_control.immutable = True
+        else:
+            response.cache_control.no_cache = True  # revalidate (ETag) — the name doesn't change
+        return response
+    response.vary.add("Cookie")  # language, sign-in and flashed messages live in the session cookie
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

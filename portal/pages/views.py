@@ -1,6 +1,9 @@
-"""Site-wide pages: accessibility statement, privacy notice, language switch."""
+"""Site-wide pages: accessibility statement, privacy notice, language switch, health check."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from portal.extensions import db
 from portal.urls import local_path_or
 
 bp = Blueprint("pages", __name__)
@@ -23,3 +26,14 @@ def set_language():
         abort(400)
     session["lang"] = language
     return redirect(local_path_or(request.form.get("next"), url_for("consultations.home")))
+
+
+@bp.get("/healthz")
+def healthz():
+    """For load balancers: 200 while this worker can reach the database, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: the database is unreachable")
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}

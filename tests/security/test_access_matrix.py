@@ -32,6 +32,7 @@ MATRIX = {
     "pages.accessibility": ("GET", "/deklaracja-dostepnosci", PUBLIC),
     "pages.privacy": ("GET", "/ochrona-danych-osobowych", PUBLIC),
     "pages.set_language": ("POST", "/jezyk", ALWAYS(400)),  # no language chosen
+    "pages.healthz": ("GET", "/healthz", PUBLIC),
     "registrations.group_signup": ("GET", f"/konsultacje/{SLUG}/grupy-robocze/zapis", PUBLIC),
     "registrations.meeting_signup": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}/zapis", PUBLIC),
     "registrations.meeting_ics": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}.ics", PUBLIC),

@@ -1,0 +1,29 @@
+"""gunicorn settings for `gunicorn wsgi:app` (read automatically from the working directory).
+
+Every value can be overridden by the environment (GUNICORN_CMD_ARGS="--workers 8") or the
+command line. Workers keep no state of their own — sessions are signed cookies, rate limits
+live in Redis, e-mail waits in the database's outbox — so any number of them, on any number of
+machines behind one load balancer, serve the same portal.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("WSPOLNIE_BIND", "127.0.0.1:8000")
+# Synchronous workers, the usual 2 × cores + 1: requests are short and wait on PostgreSQL.
+workers = int(os.environ.get("WSPOLNIE_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# A request (a PDF, an XLSX export of a large report) may take seconds, never a minute.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak can never grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Trust X-Forwarded-* only from the reverse proxy in front (set to its address).
+forwarded_allow_ips = os.environ.get("WSPOLNIE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = "-"
+errorlog = "-"
+# No personal data in the access log: no client address (%(h)s), no user agent, no referer,
+# and the path without its query string (%(U)s) — private links carry their tokens there.
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'

@@ -1,0 +1,103 @@
+"""The production shape: gunicorn's settings and access log, the health check, cache headers."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flask_static_digest import digester
+
+from portal import create_app
+from portal.extensions import static_digest
+from tests.conftest import _free_port, login_as
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_health_check_answers_ok_while_the_database_is_reachable(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_health_check_answers_503_when_the_database_is_down(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/none"},
+                     instance_path=str(tmp_path))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+@pytest.fixture
+def digested(app):
+    """The fingerprinted static files, as `make setup` builds them (`flask digest compile`)."""
+    digester.compile(app.static_folder, app.static_folder, [], False, False)
+    static_digest.init_app(app)  # read the manifest just written
+    return app
+
+
+def test_pages_link_fingerprinted_static_files_that_are_cached_for_a_year(digested, client):
+    page = client.get("/").get_data(as_text=True)
+    stylesheet = next(part for part in page.split('"') if part.startswith("/static/css/main-"))
+    response = client.get(stylesheet)
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    assert response.cache_control.immutable and response.cache_control.public
+    # The plain name (not fingerprinted) must be revalidated: it changes when the file does.
+    assert client.get("/static/css/main.css").cache_control.no_cache
+
+
+def test_nothing_shown_to_a_signed_in_person_is_stored_by_any_cache(client, torun, make_user):
+    anonymous = client.get("/konsultacje/program-wspolpracy-2021")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    assert "Cookie" in anonymous.headers["Vary"]
+    login_as(client, make_user("anna@ngo.example"))
+    for url in ("/", "/konsultacje/program-wspolpracy-2021", "/konto"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
+    """`gunicorn wsgi:app` with the committed gunicorn.conf.py: no client address, no query string in the log."""
+    port = _free_port()
+    env = {**os.environ, "FLASK_SECRET_KEY": "production-test-key",
+           "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}",
+           "WSPOLNIE_BIND": f"127.0.0.1:{port}", "WSPOLNIE_WORKERS": "2"}
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env,
+                                  stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            health = _wait_for(f"http://127.0.0.1:{port}/healthz")
+            assert health == b'{"database":"ok","status":"ok"}\n'
+            _get(f"http://127.0.0.1:{port}/potwierdz-email?token=SEKRETNY-TOKEN-123")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    text = log.read_text()
+    assert '"GET /healthz" 200' in text
+    assert '"GET /potwierdz-email" 400' in text
+    assert "SEKRETNY" not in text and "127.0.0.1 " not in text.replace(f"127.0.0.1:{port}", "")
+    assert "Booting worker" in text and text.count("Booting worker") == 2
+
+
+def _get(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        return error.read()
+
+
+def _wait_for(url: str) -> bytes:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return _get(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
