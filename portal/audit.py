@@ -32,6 +32,9 @@ class AuditLog(db.Model):
     __table_args__ = (
         Index("ix_audit_log_target", "target_type", "target_id", "at"),
         Index("ix_audit_log_at", "at"),
+        # The moderation log filters by moderator and by action, newest first.
+        Index("ix_audit_log_actor_at", "actor_id", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
     )
 
     @property

@@ -112,8 +112,14 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    def declared_on_models(obj, name, type_, reflected, compare_to):
+        # PostgreSQL's full-text index is built for the server's text search configuration by
+        # migration 0007, so no model declares it.
+        return name != "ix_post_body_search"
+
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": declared_on_models})
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 
