@@ -81,6 +81,7 @@ class ProfileForm(OrganisationFields, Form):
         DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120)])
     notify_replies = BooleanField(_l("Powiadamiaj mnie e-mailem o odpowiedziach na moje uwagi"))
     notify_subscriptions = BooleanField(_l("Powiadamiaj mnie e-mailem o nowych uwagach w obserwowanych wątkach"))
+    notify_report = BooleanField(_l("Powiadamiaj mnie e-mailem o opublikowaniu raportu z odpowiedziami na moje uwagi"))
     moderation_digest = BooleanField(_l("Przysyłaj mi co godzinę zestawienie kolejki moderacji (gdy coś w niej czeka)"))
 
 

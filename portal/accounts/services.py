@@ -184,10 +184,12 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
 
 
 def update_profile(user: User, display_name: str, organisation: OrganisationData,
-                   notify_replies: bool, notify_subscriptions: bool, moderation_digest: bool = False) -> None:
+                   notify_replies: bool, notify_subscriptions: bool, notify_report: bool,
+                   moderation_digest: bool = False) -> None:
     user.display_name = display_name.strip()
     user.notify_replies = notify_replies
     user.notify_subscriptions = notify_subscriptions
+    user.notify_report = notify_report
     user.moderation_digest = moderation_digest and user.is_staff
     name = organisation.name.strip()
     if not name:
@@ -215,7 +217,8 @@ def export_data(user: User) -> dict:
             "trusted": user.is_trusted,
             "blocked": {"since": user.blocked_at.isoformat(), "until": user.blocked_until.isoformat()
                         if user.blocked_until else None, "reason": user.block_reason} if user.blocked_at else None,
-            "notifications": {"replies": user.notify_replies, "subscriptions": user.notify_subscriptions},
+            "notifications": {"replies": user.notify_replies, "subscriptions": user.notify_subscriptions,
+                              "report": user.notify_report},
         },
         "organisation": {
             "name": organisation.name, "krs": organisation.krs, "city": organisation.city,
@@ -238,7 +241,7 @@ def erase_personal_data(user: User) -> None:
     user.display_name = DELETED_NAME
     user.password_hash = ""
     user.organisation = None
-    user.notify_replies = user.notify_subscriptions = False
+    user.notify_replies = user.notify_subscriptions = user.notify_report = False
     user.block_reason = ""
     user.deleted_at = clock.now_utc()
     user.session_version += 1

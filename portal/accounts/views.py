@@ -150,7 +150,7 @@ def profile():
     if form.validate_on_submit():
         services.update_profile(user, form.display_name.data, _organisation(form),
                                 form.notify_replies.data, form.notify_subscriptions.data,
-                                form.moderation_digest.data)
+                                form.notify_report.data, form.moderation_digest.data)
         flash(_("Zapisano zmiany w profilu."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, user=user), form.status()

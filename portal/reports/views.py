@@ -1,14 +1,144 @@
-"""STUB: filled in by its owner (see the module's final docstring)."""
-from flask import Blueprint, abort
+"""The consultation report: the public page and its files, and the staff page that publishes it.
+
+The public report is a 404 until it is published; staff see it before as a preview (marked
+"Podgląd", never cached). The rules (what publishing needs, who is e-mailed, the audit log)
+live in publishing.py; a view parses its form, calls one service and redirects, or re-shows
+the form with what was typed.
+"""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from portal import permissions
+from portal.consultations.models import Consultation
+from portal.consultations.services import consultation_or_404, timeline
+from portal.forms import validates_own_csrf
+from portal.reports import exports, publishing
+from portal.reports.forms import ReportFilterForm, SummaryForm
+from portal.reports.models import DECISION_LABELS
+from portal.reports.services import report_comments, report_of
 
 bp = Blueprint("reports", __name__, url_prefix="")
 
-
-@bp.route("/konsultacje/<slug>/raport")
-def report(**kwargs):
-    abort(404)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/zespol/konsultacje/<slug>/raport")
-def manage(**kwargs):
-    abort(404)
+def _private(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the public report and its files ----------------------------------------------------------
+
+@bp.get("/konsultacje/<slug>/raport")
+def report(slug: str):
+    view = publishing.report_to_show(slug)
+    filters = ReportFilterForm(view.data.comments, formdata=request.args)
+    response = make_response(render_template(
+        "reports/report.html", view=view, consultation=view.consultation, data=view.data,
+        shown=filters.apply(view.data.comments), filters=filters,
+        timeline=timeline(view.consultation.phases), decision_labels=DECISION_LABELS, labels=exports))
+    return response if view.is_published else _private(response)
+
+
+def _download(view: publishing.ReportView, content: bytes, extension: str, mimetype: str):
+    response = make_response(content)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="raport-{view.consultation.slug}.{extension}"'
+    return response if view.is_published else _private(response)
+
+
+@bp.get("/konsultacje/<slug>/raport.csv")
+def report_csv(slug: str):
+    view = publishing.report_to_show(slug)
+    return _download(view, exports.to_csv(view.data), "csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/konsultacje/<slug>/raport.xlsx")
+def report_xlsx(slug: str):
+    view = publishing.report_to_show(slug)
+    return _download(view, exports.to_xlsx(view.data, _("Uwagi i odpowiedzi")), "xlsx", XLSX)
+
+
+@bp.get("/konsultacje/<slug>/raport.json")
+def report_json(slug: str):
+    view = publishing.report_to_show(slug)
+    payload = exports.to_json(view.consultation, view.report, view.data,
+                              url_for("reports.report", slug=slug, _external=True))
+    response = jsonify(payload)
+    if view.is_published:
+        response.headers["Access-Control-Allow-Origin"] = "*"  # public data, no cookies involved
+        return response
+    return _private(response)
+
+
+# --- staff: summary, publication, correction -----------------------------------------------------
+
+@bp.route("/zespol/konsultacje/<slug>/raport", methods=["GET", "POST"])
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def manage(slug: str):
+    consultation = consultation_or_404(slug, public=False)
+    report = report_of(consultation.id)
+    form = SummaryForm(summary=report.summary if report else "")
+    if form.validate_on_submit():
+        publishing.save_summary(consultation, current_user, form.summary.data or "")
+        flash(_("Zapisano opis przebiegu konsultacji."), "success")
+        return redirect(url_for("reports.manage", slug=slug), 303)
+    return _manage_page(consultation, form)
+
+
+@bp.post("/zespol/konsultacje/<slug>/raport/publikacja")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def publish(slug: str):
+    consultation = consultation_or_404(slug, public=False)
+    form = SummaryForm()
+    if not form.validate_on_submit():
+        return _manage_page(consultation, form)
+    try:
+        publication = publishing.publish(consultation, current_user, form.summary.data or "")
+    except publishing.ReportNotReady as refusal:
+        if refusal.summary_missing:
+            form.refuse_empty_summary()
+        return _manage_page(consultation, form, refusal=refusal)
+    if publication.already_published:
+        flash(_("Raport był już opublikowany. Zapisano opis przebiegu konsultacji."), "success")
+    elif publication.notified:
+        flash(ngettext("Raport został opublikowany. Powiadomienie e-mail wysłano do %(num)s osoby.",
+                       "Raport został opublikowany. Powiadomienie e-mail wysłano do %(num)s osób.",
+                       publication.notified), "success")
+    else:
+        flash(_("Raport został opublikowany."), "success")
+    return redirect(url_for("reports.manage", slug=slug), 303)
+
+
+@bp.post("/zespol/konsultacje/<slug>/raport/wycofanie")
+@permissions.require(permissions.is_staff)
+def unpublish(slug: str):
+    consultation = consultation_or_404(slug, public=False)
+    if publishing.unpublish(consultation, current_user):
+        flash(_("Publikacja raportu została wycofana. Po poprawkach opublikuj go ponownie "
+                "(uczestnicy nie dostaną drugiego powiadomienia)."), "success")
+    else:
+        flash(_("Raport nie jest opublikowany."), "error")
+    return redirect(url_for("reports.manage", slug=slug), 303)
+
+
+def _manage_page(consultation: Consultation, form: SummaryForm, refusal=None):
+    response = make_response(render_template(
+        "reports/manage.html", consultation=consultation, report=report_of(consultation.id),
+        data=report_comments(consultation.id), form=form, refusal=refusal), form.status())
+    return _private(response)

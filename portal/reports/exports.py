@@ -1,0 +1,145 @@
+"""The report's table of comments as files: CSV, XLSX and JSON (open data).
+
+One row per numbered comment, in report order, with the same numbers as the page. A private
+person is never named ("osoba prywatna"); texts are the Markdown people and staff typed.
+
+CSV: UTF-8 with a byte-order mark (Excel then reads Polish letters), comma separated and quoted
+as RFC 4180 says. A comma, not the semicolon of Polish Excel, because the CSV is open data read
+by every kind of tool, as the portal's other CSV exports are; Excel users get the XLSX file.
+CSV and XLSX pass every value through `safe_cell`, so a comment such as "=SUM(A1:A9)" is shown
+as text and never run as a formula. JSON keeps the texts exactly as typed (it is not a
+spreadsheet).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+
+from portal.consultations.models import Consultation
+from portal.registrations.exports import safe_cell
+from portal.reports.models import Report
+from portal.reports.services import ReportComment, ReportData
+
+
+@dataclass
+class Column:
+    title: str
+    value: Callable[[ReportComment], object]
+
+
+def submitter_label(comment: ReportComment) -> str:
+    return comment.submitter or _("osoba prywatna")
+
+
+def section_label(comment: ReportComment) -> str:
+    if comment.section_number is None:
+        return comment.section_title
+    return _("§ %(number)s. %(title)s", number=comment.section_number, title=comment.section_title)
+
+
+def paragraph_label(comment: ReportComment) -> str:
+    if comment.section_number is None or comment.post.paragraph_number is None:
+        return ""
+    return _("§ %(section)s ust. %(paragraph)s", section=comment.section_number,
+             paragraph=comment.post.paragraph_number)
+
+
+def changes_label(comment: ReportComment) -> str:
+    if not comment.changed_sections:
+        return ""
+    sections = ", ".join(f"§ {number}" for number in comment.changed_sections)
+    return _("wprowadzono zmianę w %(sections)s", sections=sections)
+
+
+def columns() -> list[Column]:
+    return [
+        Column(_("Nr uwagi"), lambda c: c.number),
+        Column(_("Zgłaszający"), submitter_label),
+        Column(_("Część dokumentu"), section_label),
+        Column(_("Ustęp"), paragraph_label),
+        Column(_("Treść uwagi"), lambda c: c.post.body),
+        Column(_("Rozstrzygnięcie"), lambda c: c.answer.decision_label if c.answer else ""),
+        Column(_("Uzasadnienie"), lambda c: c.answer.justification if c.answer else ""),
+        Column(_("Odpowiedź jak w uwadze nr"), lambda c: c.shared_with),
+        Column(_("Zmiany w dokumencie"), changes_label),
+    ]
+
+
+def _clean(value):
+    """Without control characters XML cannot hold; done before safe_cell, so no "=" is uncovered."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def table(data: ReportData) -> tuple[list[str], list[list]]:
+    """Header and rows, every value already through `safe_cell`."""
+    cols = columns()
+    return ([safe_cell(col.title) for col in cols],
+            [[safe_cell(_clean(col.value(comment))) for col in cols] for comment in data.comments])
+
+
+def to_csv(data: ReportData) -> bytes:
+    header, rows = table(data)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow(["" if value is None else str(value) for value in values])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(data: ReportData, sheet_title: str) -> bytes:
+    header, rows = table(data)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        sheet.append(values)
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                # openpyxl takes any string starting with "=" for a formula; after safe_cell none
+                # does, and the explicit type keeps it so.
+                cell.data_type = "s"
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDEFGHI", (8, 28, 28, 14, 60, 22, 60, 12, 24)):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def to_json(consultation: Consultation, report: Report | None, data: ReportData, report_url: str) -> dict:
+    published_at = report.published_at if report is not None else None
+    return {
+        "consultation": {"slug": consultation.slug, "title": consultation.title},
+        "report_url": report_url,
+        "published_at": published_at.isoformat() if published_at else None,
+        "comments": [_comment_data(comment) for comment in data.comments],
+    }
+
+
+def _comment_data(comment: ReportComment) -> dict:
+    answer = comment.answer
+    return {
+        "number": comment.number,
+        "submitter": submitter_label(comment),
+        "organisation": comment.submitter,
+        "section": {"number": comment.section_number, "title": comment.section_title},
+        "paragraph": comment.post.paragraph_number if comment.section_number is not None else None,
+        "comment": comment.post.body,
+        "decision": {"code": answer.decision.value, "label": answer.decision_label} if answer else None,
+        "justification": answer.justification if answer else None,
+        "shared_with": comment.shared_with,
+        "changed_sections": comment.changed_sections,
+    }
