@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, true, update
+from sqlalchemy import exists, func, literal, or_, select, true, update
 from sqlalchemy.orm import joinedload
 
 from portal import clock, formatting, mail, permissions
@@ -260,13 +260,20 @@ class ThreadPage:
     page: int
     pages: int
     roots_total: int
+    following: bool            # the person follows this thread
 
 
 def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
-    """A page of top-level comments with all their replies: two queries whatever the size."""
+    """A page of top-level comments with all their replies: two queries whatever the size.
+
+    Whether the person follows the thread rides along in the first query.
+    """
     visible = visible_to(user)
+    signed_in = permissions.is_authenticated(user)
+    following = (exists().where(Subscription.user_id == user.id, Subscription.thread_id == thread.id)
+                 if signed_in else literal(False))
     roots = db.session.execute(
-        select(Post.id, func.count().over().label("total"))
+        select(Post.id, func.count().over().label("total"), following.label("following"))
         .where(Post.thread_id == thread.id, Post.depth == 0, visible)
         .order_by(Post.id).limit(ROOTS_PER_PAGE).offset((page - 1) * ROOTS_PER_PAGE)
     ).all()
@@ -278,7 +285,8 @@ def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
         .order_by(Post.path)
     ).all() if root_ids else []
     pages = max(1, -(-total // ROOTS_PER_PAGE))
-    return ThreadPage(list(posts), page, pages, total)
+    follows = bool(roots[0].following) if roots else is_following(user, thread)
+    return ThreadPage(list(posts), page, pages, total, follows)
 
 
 @dataclass

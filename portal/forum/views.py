@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.forum import forms, services
 from portal.forum.models import Post, PostRevision, Thread
+from portal.reports import annotations
 from portal.sanitize import render_markdown
 
 bp = Blueprint("forum", __name__)
@@ -60,9 +61,10 @@ def thread(slug: str, thread_id: int):
                            window=window, page=page, form=form, preview=preview, refusal=refusal,
                            decision=services.may_post(current_user, thread, window),
                            state=services.window_state(window, clock.now_utc()),
-                           following=services.is_following(current_user, thread),
+                           following=page.following,
                            tree=services.build_tree(page.posts), reply_to=reply_to,
-                           max_nesting=services.MAX_NESTING), status
+                           max_nesting=services.MAX_NESTING,
+                           annotations=annotations.for_thread_page(consultation.id, page.posts, current_user)), status
 
 
 def _user():

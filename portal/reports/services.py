@@ -65,9 +65,19 @@ class ReportData:
         return len({comment.post.author_id for comment in self.comments if comment.post.author_id})
 
 
+# The report's order (general comments first, then § by §, oldest first) and what it holds: the
+# one definition, used here and by the numbers shown at each comment (reports/annotations.py).
+REPORT_ORDER = (func.coalesce(DraftSection.number, 0), Thread.id, Post.created_at, Post.id)
+
+
+def in_report(consultation_id: int) -> tuple:
+    """The conditions a comment meets to be in the report (with Post joined to Thread and DraftSection)."""
+    return (Thread.consultation_id == consultation_id, Post.depth == 0,
+            Post.state == PostState.APPROVED, Post.is_official.is_(False))
+
+
 def report_comments(consultation_id: int) -> ReportData:
     """All approved top-level comments with thread, section, organisation and answer: two queries."""
-    section_order = func.coalesce(DraftSection.number, 0)
     rows = db.session.execute(
         select(Post, DraftSection.number, DraftSection.title, Answer)
         .join(Post.thread)
@@ -76,9 +86,8 @@ def report_comments(consultation_id: int) -> ReportData:
         .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
         .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
         .options(contains_eager(Post.thread), contains_eager(Post.organisation))
-        .where(Thread.consultation_id == consultation_id, Post.depth == 0,
-               Post.state == PostState.APPROVED, Post.is_official.is_(False))
-        .order_by(section_order, Thread.id, Post.created_at, Post.id)
+        .where(*in_report(consultation_id))
+        .order_by(*REPORT_ORDER)
     ).all()
     changes = _change_links(consultation_id)
     comments, first_with_answer = [], {}
