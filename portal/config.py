@@ -57,5 +57,13 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
+    # Documents uploaded in the back office: stored under this folder (None: <instance>/uploads)
+    # by random names; a larger file is refused with a message naming the limit.
+    UPLOAD_FOLDER = None
+    DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+
+    # `flask digest compile`: fingerprinted copies only (a front server may gzip on its own).
+    FLASK_STATIC_DIGEST_COMPRESSION = []
+
     SITE_NAME = "Wspólnie"
     SITE_OWNER = "Urząd Miasta (przykład)"

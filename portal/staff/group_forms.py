@@ -1,0 +1,174 @@
+"""Forms for working groups and online meetings. Times are typed as a local date and a local time
+in the consultation's zone (Europe/Warsaw) and handed to the services as UTC moments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
+
+from portal import clock
+from portal.forms import Form
+
+CAPACITY_MIN, CAPACITY_MAX = 1, 200
+CAPACITY_MESSAGE = _l("Podaj liczbę miejsc od %(min)s do %(max)s.", min=CAPACITY_MIN, max=CAPACITY_MAX)
+TEXT_MAX = 5000
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _length(maximum: int):
+    return Length(max=maximum, message=_l("Najwyżej %(max)d znaków."))
+
+
+@dataclass
+class GroupDetails:
+    name: str
+    description: str
+    capacity: int
+    meeting_starts_at: datetime | None
+    moderator_office: str
+    moderator_ngo: str
+
+
+@dataclass
+class MeetingDetails:
+    title: str
+    topic: str
+    moderators: str
+    starts_at: datetime
+    ends_at: datetime | None
+    registration_deadline: datetime
+
+
+class _Readable:
+    """Required (or optional) value with our own message, also when what was sent cannot be read
+    (WTForms would say "Not a valid date value." in English)."""
+
+    def __init__(self, message, required: bool = True):
+        self.message, self.required = message, required
+
+    def __call__(self, form, field):
+        if field.data is not None:
+            return
+        field.errors[:] = []
+        typed = any(str(value).strip() for value in field.raw_data or [])
+        if typed or self.required:
+            raise StopValidation(self.message)
+        raise StopValidation()  # optional and left empty
+
+
+def _day_field(label, required: bool = True):
+    return DateField(label, validators=[_Readable(_l("Podaj dzień w postaci RRRR-MM-DD, np. 2020-09-03."),
+                                                  required)])
+
+
+def _time_field(label, required: bool = True):
+    return TimeField(label, validators=[_Readable(_l("Podaj godzinę w postaci GG:MM, np. 16:30."), required)])
+
+
+def local_moment(day: date, at: time, tz: str) -> datetime:
+    """A local date and time in the zone, as an aware UTC moment."""
+    return clock.from_local(datetime.combine(day, at), tz)
+
+
+def local_parts(moment: datetime | None, tz: str) -> tuple[date | None, time | None]:
+    if moment is None:
+        return None, None
+    local = clock.to_local(moment, tz)
+    return local.date(), local.time().replace(second=0, microsecond=0)
+
+
+class GroupForm(Form):
+    name = StringField(_l("Nazwa grupy"), filters=[_strip], validators=[
+        DataRequired(_l("Podaj nazwę grupy.")), _length(300)])
+    description = TextAreaField(_l("Opis"), filters=[_strip], validators=[Optional(), _length(TEXT_MAX)])
+    capacity = IntegerField(_l("Liczba miejsc"), validators=[
+        _Readable(CAPACITY_MESSAGE), NumberRange(CAPACITY_MIN, CAPACITY_MAX, CAPACITY_MESSAGE)])
+    meeting_day = _day_field(_l("Dzień spotkania grupy"), required=False)
+    meeting_time = _time_field(_l("Godzina spotkania grupy"), required=False)
+    moderator_office = StringField(_l("Moderator z urzędu"), filters=[_strip], validators=[Optional(), _length(200)])
+    moderator_ngo = StringField(_l("Moderator z organizacji pozarządowych"), filters=[_strip],
+                                validators=[Optional(), _length(200)])
+
+    def __init__(self, *args, tz: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+
+    @classmethod
+    def for_group(cls, group, tz: str) -> GroupForm:
+        day, at = local_parts(group.meeting_starts_at, tz)
+        return cls(formdata=None, tz=tz, name=group.name, description=group.description, capacity=group.capacity,
+                   meeting_day=day, meeting_time=at, moderator_office=group.moderator_office,
+                   moderator_ngo=group.moderator_ngo)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        day, at = self.meeting_day, self.meeting_time
+        if day.data and not at.data and not at.errors:
+            at.errors.append(_l("Podaj też godzinę spotkania."))
+        if at.data and not day.data and not day.errors:
+            day.errors.append(_l("Podaj też dzień spotkania."))
+        return valid and not day.errors and not at.errors
+
+    def details(self) -> GroupDetails:
+        meeting = (local_moment(self.meeting_day.data, self.meeting_time.data, self.tz)
+                   if self.meeting_day.data else None)
+        return GroupDetails(name=self.name.data, description=self.description.data or "",
+                            capacity=self.capacity.data, meeting_starts_at=meeting,
+                            moderator_office=self.moderator_office.data or "",
+                            moderator_ngo=self.moderator_ngo.data or "")
+
+
+class MeetingForm(Form):
+    title = StringField(_l("Tytuł spotkania"), filters=[_strip], validators=[
+        DataRequired(_l("Podaj tytuł spotkania.")), _length(300)])
+    topic = TextAreaField(_l("Temat"), filters=[_strip], validators=[Optional(), _length(TEXT_MAX)])
+    moderators = StringField(_l("Moderatorzy"), filters=[_strip], validators=[Optional(), _length(500)])
+    start_day = _day_field(_l("Dzień spotkania"))
+    start_time = _time_field(_l("Godzina rozpoczęcia"))
+    end_time = _time_field(_l("Godzina zakończenia"), required=False)
+    deadline_day = _day_field(_l("Zgłoszenia przyjmujemy do dnia"))
+    deadline_time = _time_field(_l("do godziny"))
+
+    def __init__(self, *args, tz: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+
+    @classmethod
+    def for_meeting(cls, meeting, tz: str) -> MeetingForm:
+        start_day, start_time = local_parts(meeting.starts_at, tz)
+        _end_day, end_time = local_parts(meeting.ends_at, tz)
+        deadline_day, deadline_time = local_parts(meeting.registration_deadline, tz)
+        return cls(formdata=None, tz=tz, title=meeting.title, topic=meeting.topic, moderators=meeting.moderators,
+                   start_day=start_day, start_time=start_time, end_time=end_time,
+                   deadline_day=deadline_day, deadline_time=deadline_time)
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        starts = local_moment(self.start_day.data, self.start_time.data, self.tz)
+        if self.end_time.data and local_moment(self.start_day.data, self.end_time.data, self.tz) <= starts:
+            self.end_time.errors.append(_l("Spotkanie musi się skończyć po rozpoczęciu (tego samego dnia)."))
+        if local_moment(self.deadline_day.data, self.deadline_time.data, self.tz) >= starts:
+            self.deadline_time.errors.append(_l("Zgłoszenia muszą się kończyć przed rozpoczęciem spotkania."))
+        return not (self.end_time.errors or self.deadline_time.errors)
+
+    def details(self) -> MeetingDetails:
+        day = self.start_day.data
+        return MeetingDetails(
+            title=self.title.data, topic=self.topic.data or "", moderators=self.moderators.data or "",
+            starts_at=local_moment(day, self.start_time.data, self.tz),
+            ends_at=local_moment(day, self.end_time.data, self.tz) if self.end_time.data else None,
+            registration_deadline=local_moment(self.deadline_day.data, self.deadline_time.data, self.tz))
