@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_mail)
     app.cli.add_command(registrations_sweep)
     app.cli.add_command(moderation_digest)
+    app.cli.add_command(purge_personal_data)
 
 
 @click.command("seed-demo")
@@ -92,3 +93,41 @@ def moderation_digest() -> None:
     db.session.commit()
     mail.deliver()
     click.echo(f"digests sent {sent}")
+
+
+@click.command("purge-personal-data")
+@click.option("--consultation", "slug", required=True, help="The consultation's slug (from its address).")
+@click.option("--older-than", "days", type=click.IntRange(min=0), required=True,
+              help="Days since the consultation's last phase ended (local days); refused before that.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased, per group and meeting.")
+def purge_personal_data(slug: str, days: int, dry_run: bool) -> None:
+    """Erase the personal data of people registered for a closed consultation's groups and meetings.
+
+    Names, e-mail addresses, phones, organisation addresses and contacts, prior activity and
+    staff notes are blanked; the rows keep their status, group or meeting, dates and the
+    organisation's name (the report and the per-group counts stay exact). E-mails to these
+    people about the consultation are deleted from the outbox. Forum comments and user accounts
+    are NOT touched: an account is erased by its owner from the profile page.
+    """
+    from portal.registrations import retention
+
+    now = clock.now_utc()
+    try:
+        plan = retention.plan_purge(slug, days, now)
+    except retention.RetentionRefused as refusal:
+        raise click.ClickException(refusal.message) from None
+    if dry_run:
+        # Counts only: printing the data being erased would copy it into logs.
+        click.echo(f"Dry run for {slug}: nothing is changed.")
+        for name, count in plan.per_group():
+            click.echo(f"  group {name}: {count}")
+        for title, count in plan.per_meeting():
+            click.echo(f"  meeting {title}: {count}")
+        click.echo(f"would erase group registrations {len(plan.group_registrations)}, "
+                   f"meeting registrations {len(plan.meeting_registrations)}, outbox messages {len(plan.outbox_ids)}")
+        return
+    with click.progressbar(length=plan.rows, label="Erasing personal data") as bar:
+        result = retention.purge(plan, now, on_row=lambda: bar.update(1))
+    db.session.commit()
+    click.echo(f"erased group registrations {result.group_registrations}, "
+               f"meeting registrations {result.meeting_registrations}, outbox messages {result.outbox}")

@@ -10,10 +10,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from portal import clock
+from portal import clock, demo_report
 from portal.accounts.models import Organisation, Role, User
-from portal.consultations.models import (Consultation, Document, DocumentKind, ModerationMode, Phase, PhaseKind,
-                                         Status)
+from portal.consultations.models import (
+    Consultation,
+    Document,
+    DocumentKind,
+    ModerationMode,
+    Phase,
+    PhaseKind,
+    Status,
+)
 from portal.extensions import db
 from portal.forum import drafts
 from portal.registrations.models import Meeting, WorkingGroup
@@ -128,7 +135,11 @@ def _moved(wall: datetime, days: timedelta) -> datetime:
 def seed(phase: str = "e_consultation", original_dates: bool = False,
          password: str | None = None, draft: bool = True,
          moderation: ModerationMode = ModerationMode.ALL) -> Consultation:
-    """(Re)create the demo consultation and the demo accounts; safe to run again."""
+    """(Re)create the demo consultation and the demo accounts; safe to run again.
+
+    With the draft, also the example comments written by today and, after the electronic
+    consultation, the answers and the published report (`portal.demo_report`).
+    """
     today = clock.to_local(clock.now_utc(), TZ).date()
     days = timedelta(0) if original_dates else shift_for(phase, today)
 
@@ -182,6 +193,8 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
         join_url="https://spotkania.example.org/torun-program-2021",
     ))
     _seed_users(password)
+    if draft:
+        demo_report.seed_example_comments(consultation, days)
     return consultation
 
 

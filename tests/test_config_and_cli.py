@@ -62,7 +62,8 @@ def test_seed_demo_twice_does_not_duplicate_anything(app):
     for _ in range(2):
         result = runner.invoke(args=["seed-demo", "--password", "demo haslo 2020"])
         assert result.exit_code == 0, result.output
-    assert (count(Consultation), count(Phase), count(WorkingGroup), count(Meeting), count(User)) == (1, 8, 5, 1, 3)
+    assert (count(Consultation), count(Phase), count(WorkingGroup), count(Meeting), count(User)) == (1, 8, 5, 1, 5)
+    # 3 demo accounts to sign in with, 2 example commenters without a password
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
     assert admin.role == Role.ADMIN and admin.check_password("demo haslo 2020")
     assert "admin@example.org" in result.output
