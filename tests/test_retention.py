@@ -250,3 +250,22 @@ def test_the_purge_costs_the_same_statements_for_5_or_50_people(torun, frozen_cl
         db.session.commit()
         costs.append(queries.count)
     assert costs[0] == costs[1] <= 10
+
+
+def test_the_staff_export_says_the_data_was_erased_instead_of_showing_placeholders(app, signed_up, frozen_clock,
+                                                                                     make_user):
+    import csv
+    import io
+
+    from tests.conftest import login_as
+
+    frozen_clock.set_local(ERASABLE_FROM)
+    assert purge(app, "--older-than", "30").exit_code == 0
+    client = app.test_client()
+    login_as(client, make_user("admin@urzad.example", role="admin"))
+    response = client.get(f"/zespol/konsultacje/{SLUG}/zapisy.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 6
+    assert {(row["Imię i nazwisko"], row["Adres e-mail"]) for row in rows} == {("dane usunięte", "dane usunięte")}
+    assert {row["Nazwa organizacji"] for row in rows} >= {"Fundacja Rowerowa"}
+    assert "@invalid" not in response.get_data(as_text=True)

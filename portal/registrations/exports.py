@@ -78,12 +78,16 @@ def columns(tz: str) -> list[Column]:
     def timed(title):
         return f"{title} ({zone})"
 
+    def erased(row):
+        """Personal data erased (`flask purge-personal-data`): said so, not a placeholder address."""
+        return _("dane usunięte") if row.registration.personal_data_erased_at else ""
+
     return [
         Column(_("Grupa robocza"), lambda row: row.group.name),
         Column(_("Stan"), lambda row: str(STATUS_LABELS[row.registration.status])),
         Column(_("Miejsce na liście oczekujących"), lambda row: row.position),
-        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name),
-        Column(_("Adres e-mail"), lambda row: row.registration.email),
+        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name or erased(row)),
+        Column(_("Adres e-mail"), lambda row: erased(row) or row.registration.email),
         Column(_("Telefon"), lambda row: row.registration.phone),
         Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
         Column(_("Adres siedziby organizacji"), lambda row: row.registration.organisation_address),
