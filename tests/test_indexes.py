@@ -116,3 +116,25 @@ def test_the_forum_search_can_use_the_full_text_index(app, busy_forum):
     finally:
         connection.close()
     assert "ix_post_body_search" in plan, plan
+
+
+def test_the_report_pages_use_indexes(app, busy_forum, explain):
+    from portal.reports import answers, publishing
+    from portal.reports.models import Decision
+    from portal.reports.services import report_comments
+
+    moderator = busy_forum.moderator
+    posts = [comment.post for comment in report_comments(busy_forum.consultation.id).comments]
+    answers.answer_comments(moderator, busy_forum.consultation.id, posts, Decision.EXPLANATION, "Wyjaśniamy.")
+    publishing.publish(busy_forum.consultation, moderator, "Konsultacje trwały dwa tygodnie.")
+    db.session.commit()
+    explain.statements.clear()
+    client = app.test_client()
+    login_as(client, moderator)
+    thread = busy_forum.sections[2]
+    for url in (f"/konsultacje/{SLUG}/raport", f"/konsultacje/{SLUG}/raport?sekcja=2",
+                f"/zespol/konsultacje/{SLUG}/odpowiedzi", f"/konsultacje/{SLUG}/zmiany",
+                f"/konsultacje/{SLUG}/forum/watek/{thread.id}", f"/zespol/konsultacje/{SLUG}/raport"):
+        assert client.get(url).status_code == 200, url
+    problems = explain.seq_scans()
+    assert problems == [], "\n\n".join(problems)
