@@ -66,7 +66,8 @@ def test_a_participant_sees_the_answer_at_their_comment_once_the_report_is_publi
     assert "Wydłużamy termin do <strong>21 dni</strong>." in region
     assert "<script>alert" not in region and "&lt;script&gt;" in region
     assert f'href="/konsultacje/{SLUG}/zmiany#zmiana-2">wprowadzono zmianę w § 2</a>' in region
-    assert f'href="/konsultacje/{SLUG}/raport#uwaga-3">Uwaga nr 3 w raporcie</a>' in region
+    post = answered.comments[2]
+    assert f'href="/konsultacje/{SLUG}/raport#k-{post.id}">Ta uwaga w raporcie</a>' in region
     # Jan's comment on the same section got no answer yet: nothing under it; replies never get one.
     assert answer_region(html, answered.comments[3]) == ""
     assert answer_region(html, answered.reply) == ""
@@ -92,19 +93,22 @@ def test_a_change_linked_to_an_unanswered_comment_is_shown_too(app, commented):
     db.session.commit()
     publish_report(commented)
     region = answer_region(thread_page(app.test_client(), commented.comments[1]), commented.comments[1])
-    assert "wprowadzono zmianę w § 1" in region and "Uwaga nr 2 w raporcie" in region
+    assert "wprowadzono zmianę w § 1" in region and "Ta uwaga w raporcie" in region
     assert "Odpowiedź urzędu:" not in region
 
 
-def test_the_numbers_at_the_comments_are_the_report_numbers(answered):
+def test_each_comment_links_to_its_own_row_in_the_report(app, answered):
     for post in answered.comments:
         if post != answered.comments[2]:
             answer(answered, post, Decision.EXPLANATION, "Dziękujemy.")
     publish_report(answered)
     ids = [post.id for post in answered.comments] + [answered.pending.id, answered.reply.id]
     notes = annotations_for(answered.consultation.id, ids)
-    assert {post_id: note.number for post_id, note in notes.items()} == {
-        comment.post.id: comment.number for comment in report_comments(answered.consultation.id).comments}
+    assert notes.keys() == {comment.post.id for comment in report_comments(answered.consultation.id).comments}
+    report = app.test_client().get(f"/konsultacje/{SLUG}/raport").get_data(as_text=True)
+    for comment in report_comments(answered.consultation.id).comments:  # the link's anchor is in that row
+        row = report.split(f'<tr id="uwaga-{comment.number}">', 1)[1].split("</tr>", 1)[0]
+        assert f'id="k-{comment.post.id}"' in row
     assert notes[answered.comments[2].id].changed_sections == (2,)
     assert notes[answered.comments[0].id].decision_label == "wyjaśnienie"
 
@@ -113,7 +117,7 @@ def test_nothing_is_annotated_before_publication_unless_staff_ask(answered):
     ids = [answered.comments[2].id]
     assert annotations_for(answered.consultation.id, ids) == {}
     note = annotations_for(answered.consultation.id, ids, include_unpublished=True)[ids[0]]
-    assert note.number == 3 and not note.is_public
+    assert note.decision_label == "uwzględniona" and not note.is_public
 
 
 @pytest.mark.parametrize("extra", [0, 60])

@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, exists, func, select
 
 from portal import permissions
 from portal.extensions import db
-from portal.forum.models import DraftSection, Post, PostState, Thread
+from portal.forum.models import Post, PostState, Thread
 from portal.reports.models import (
     DECISION_LABELS,
     Answer,
@@ -20,12 +20,11 @@ from portal.reports.models import (
     ChangeLink,
     Report,
 )
-from portal.reports.services import REPORT_ORDER, in_report
+from portal.reports.services import in_report
 
 
 @dataclass(frozen=True)
 class Annotation:
-    number: int                      # the comment's number in the report ("uwaga nr 3")
     decision_label: str | None       # None: not answered yet, but a change was linked to it
     justification_html: str          # sanitised when the answer was saved
     changed_sections: tuple[int, ...]
@@ -36,36 +35,32 @@ def annotations_for(consultation_id: int, post_ids: list[int], *,
                     include_unpublished: bool = False) -> dict[int, Annotation]:
     """Post id -> Annotation for those of `post_ids` that were answered or linked to a change: one query.
 
-    The number is the comment's place in the report, counted by the same order as
-    `portal.reports.services.report_comments()` (general comments first, then § by §, oldest first).
+    The cost follows the page, not the consultation: only the page's comments are read (by primary
+    key). That is why the comment's number in the report is not shown here — counting the comments
+    before it would read them all; the link goes to the comment's row in the report instead.
     """
     if not post_ids:
         return {}
-    numbered = (
-        select(Post.id.label("post_id"), func.row_number().over(order_by=REPORT_ORDER).label("number"))
-        .join(Thread, Thread.id == Post.thread_id)
-        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
-        .where(*in_report(consultation_id))
-    ).subquery()
     changed = (select(func.aggregate_strings(cast(ChangeLink.section_number, String), ","))
-               .where(ChangeLink.post_id == numbered.c.post_id).scalar_subquery())
+               .where(ChangeLink.post_id == Post.id).scalar_subquery())
     published = exists().where(Report.consultation_id == consultation_id, Report.published_at.is_not(None))
     query = (
-        select(numbered.c.post_id, numbered.c.number, Answer.decision, Answer.justification_html,
-               changed.label("changed"), published.label("published"))
-        .outerjoin(AnsweredComment, AnsweredComment.post_id == numbered.c.post_id)
+        select(Post.id, Answer.decision, Answer.justification_html, changed.label("changed"),
+               published.label("published"))
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
         .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
-        .where(numbered.c.post_id.in_(post_ids))
+        .where(Post.id.in_(post_ids), *in_report(consultation_id))
     )
     if not include_unpublished:
         query = query.where(published)
     result = {}
-    for post_id, number, decision, justification_html, changed_sections, is_public in db.session.execute(query):
+    for post_id, decision, justification_html, changed_sections, is_public in db.session.execute(query):
         sections = tuple(sorted(int(n) for n in changed_sections.split(","))) if changed_sections else ()
         if decision is None and not sections:
             continue
         result[post_id] = Annotation(
-            number=number, decision_label=str(DECISION_LABELS[decision]) if decision else None,
+            decision_label=str(DECISION_LABELS[decision]) if decision else None,
             justification_html=justification_html or "", changed_sections=sections, is_public=bool(is_public))
     return result
 

@@ -57,7 +57,7 @@ def test_a_participant_sees_the_answer_at_their_comments_permalink(page, answere
     answer = comment.get_by_role("region", name="Odpowiedź urzędu: uwzględniona")
     expect(answer).to_be_visible()
     expect(answer).to_contain_text("Wydłużamy termin składania ofert do 21 dni.")
-    expect(answer.get_by_role("link", name="Uwaga nr 3 w raporcie")).to_be_visible()
+    expect(answer.get_by_role("link", name="Ta uwaga w raporcie")).to_be_visible()
     assert_accessible(page)
 
     answer.get_by_role("link", name="wprowadzono zmianę w § 2").click()
