@@ -85,6 +85,36 @@ MATRIX = {
     "moderation.unhide": ("POST", "/moderacja/uwagi/{post_id}/pokaz", {**STAFF, "moderator": 303, "admin": 303}),
     "moderation.bulk": ("POST", "/moderacja/zbiorczo", {**STAFF, "moderator": 303, "admin": 303}),
     "moderation_settings.edit": ("GET", f"/zespol/konsultacje/{SLUG}/moderacja", ADMIN_ONLY),
+    "report_workspace.workspace": ("GET", f"/zespol/konsultacje/{SLUG}/odpowiedzi", STAFF),
+    "report_workspace.answer": ("POST", f"/zespol/konsultacje/{SLUG}/odpowiedzi/{{post_id}}", STAFF),  # no decision
+    "report_workspace.same_as": ("POST", f"/zespol/konsultacje/{SLUG}/odpowiedzi/{{post_id}}/jak-w-uwadze", STAFF),  # no number
+    "report_workspace.answer_together": ("POST", f"/zespol/konsultacje/{SLUG}/odpowiedzi/wspolna", STAFF),  # nothing chosen
+    "reports.report": ("GET", f"/konsultacje/{SLUG}/raport", {**ALWAYS(404), "moderator": 200, "admin": 200}),  # unpublished: staff preview
+    "reports.report_csv": ("GET", f"/konsultacje/{SLUG}/raport.csv", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "reports.report_xlsx": ("GET", f"/konsultacje/{SLUG}/raport.xlsx", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "reports.report_json": ("GET", f"/konsultacje/{SLUG}/raport.json", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "reports.manage": ("GET", f"/zespol/konsultacje/{SLUG}/raport", STAFF),
+    "reports.publish": ("POST", f"/zespol/konsultacje/{SLUG}/raport/publikacja", STAFF),  # refused, re-shown: no summary
+    "reports.unpublish": ("POST", f"/zespol/konsultacje/{SLUG}/raport/wycofanie", {**STAFF, "moderator": 303, "admin": 303}),
+    "final_document.manage": ("GET", f"/zespol/konsultacje/{SLUG}/wersja-koncowa", STAFF),
+    "final_document.link_changes": ("POST", f"/zespol/konsultacje/{SLUG}/wersja-koncowa/paragraf/1/uwagi",
+                                    {**STAFF, "moderator": 404, "admin": 404}),  # no final version: § 1 not changed
+    "final_document.changes": ("GET", f"/konsultacje/{SLUG}/zmiany", {**ALWAYS(404), "moderator": 200, "admin": 200}),  # report not published
+    "documents.manage": ("GET", f"/zespol/konsultacje/{SLUG}/dokumenty", ADMIN_ONLY),
+    "documents.add_document_link": ("POST", f"/zespol/konsultacje/{SLUG}/dokumenty/link", ADMIN_ONLY),  # no title: form re-shown
+    "documents.download": ("GET", f"/konsultacje/{SLUG}/dokumenty/{{document_id}}", ALWAYS(404)),  # the demo's documents are links
+    "documents.move": ("POST", f"/zespol/konsultacje/{SLUG}/dokumenty/{{document_id}}/przesun", {**ADMIN_ONLY, "admin": 400}),  # no direction
+    "staff_groups.groups": ("GET", f"/zespol/konsultacje/{SLUG}/grupy", ADMIN_ONLY),
+    "staff_groups.edit_group": ("GET", f"/zespol/konsultacje/{SLUG}/grupy/{{group_id}}", ADMIN_ONLY),
+    "staff_groups.delete_group": ("POST", f"/zespol/konsultacje/{SLUG}/grupy/{{group_id}}/usun", {**ADMIN_ONLY, "admin": 303}),  # refused: has a registration
+    "staff_groups.meetings": ("GET", f"/zespol/konsultacje/{SLUG}/spotkania", ADMIN_ONLY),
+    "staff_groups.edit_meeting": ("GET", f"/zespol/konsultacje/{SLUG}/spotkania/{{meeting_id}}", ADMIN_ONLY),
+    "staff.consultations": ("GET", "/zespol/konsultacje", STAFF),
+    "staff.new_consultation": ("GET", "/zespol/konsultacje/nowa", ADMIN_ONLY),
+    "staff.edit_consultation": ("GET", f"/zespol/konsultacje/{SLUG}/edycja", ADMIN_ONLY),
+    "staff.set_status": ("POST", f"/zespol/konsultacje/{SLUG}/publikacja", {**ADMIN_ONLY, "admin": 400}),  # no status
+    "staff.phases": ("GET", f"/zespol/konsultacje/{SLUG}/etapy", ADMIN_ONLY),
+    "staff.edit_phase": ("GET", f"/zespol/konsultacje/{SLUG}/etapy/{{phase_id}}", ADMIN_ONLY),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
@@ -104,6 +134,10 @@ MATRIX = {
     "admin_users.block_user": ("POST", "/admin/uzytkownicy/{user_id}/blokada", ADMIN_ONLY),
     "admin_users.unblock_user": ("POST", "/admin/uzytkownicy/{user_id}/odblokowanie", ADMIN_ONLY),
     "admin_users.verify_organisation": ("POST", "/admin/organizacje/{organisation_id}/weryfikacja", ADMIN_ONLY),
+    # keep last: the admin's empty POST really deletes the document / the meeting
+    "documents.delete": ("POST", f"/zespol/konsultacje/{SLUG}/dokumenty/{{document_id}}/usun", {**ADMIN_ONLY, "admin": 303}),
+    "staff_groups.delete_meeting": ("POST", f"/zespol/konsultacje/{SLUG}/spotkania/{{meeting_id}}/usun", {**ADMIN_ONLY, "admin": 303}),
+    "staff.delete_phase": ("POST", f"/zespol/konsultacje/{SLUG}/etapy/{{phase_id}}/usun", {**ADMIN_ONLY, "admin": 303}),
 }
 
 
@@ -127,9 +161,12 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, torun, mak
 
 def ids(target_user) -> dict:
     """Values for the URL templates: the demo's NGO user and organisation, its meeting, a registration."""
-    from portal.registrations.models import GroupRegistration, Meeting
+    from portal.consultations.models import Document, Phase
+    from portal.registrations.models import GroupRegistration, Meeting, WorkingGroup
 
-    return {"user_id": target_user.id, "organisation_id": target_user.organisation_id,
+    return {"document_id": db.session.scalar(select(Document.id).order_by(Document.id)),
+            "phase_id": db.session.scalar(select(Phase.id).order_by(Phase.id)),
+            "group_id": db.session.scalar(select(WorkingGroup.id).order_by(WorkingGroup.id)),"user_id": target_user.id, "organisation_id": target_user.organisation_id,
             "meeting_id": db.session.scalar(select(Meeting.id)),
             "registration_id": db.session.scalar(select(GroupRegistration.id)),
             "thread_id": db.session.scalar(select(Thread.id)), "post_id": db.session.scalar(select(Post.id))}
