@@ -6,7 +6,7 @@ from flask import Flask, session
 from flask_babel import lazy_gettext
 
 from portal.config import Defaults
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, static_digest
+from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate, static_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +78,13 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     limiter.init_app(app)
     static_digest.init_app(app)
+    cache.init_app(app)
+
+    from portal import page_cache
+
+    # Flask-WTF's csrf_token() (global and context processor), with a placeholder in shared pages.
+    app.jinja_env.globals["csrf_token"] = page_cache.csrf_token
+    app.context_processor(lambda: {"csrf_token": page_cache.csrf_token})
 
     from portal import models  # noqa: F401 - every table known to metadata and Alembic
 

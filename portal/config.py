@@ -51,6 +51,8 @@ class Defaults:
     MAIL_TIMEOUT = 10
     MAIL_SENDER = "konsultacje@example.org"
     MAIL_SENDER_NAME = "Wspólnie"
+    # A request sends at most this many of the e-mails it caused; the rest wait for `flask send-mail`.
+    MAIL_SEND_IN_REQUEST = 20
 
     # Forum: at least this long between two comments of one participant.
     FORUM_MIN_POST_INTERVAL_SECONDS = 30
@@ -64,6 +66,12 @@ class Defaults:
 
     # `flask digest compile`: fingerprinted copies only (a front server may gzip on its own).
     FLASK_STATIC_DIGEST_COMPRESSION = []
+
+    # Public pages are shared by anonymous readers for this long (0: never; portal/page_cache.py).
+    PAGE_CACHE_SECONDS = 10
+    # Where they are kept: "SimpleCache" (each process its own), "RedisCache" with CACHE_REDIS_URL.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 10
 
     SITE_NAME = "Wspólnie"
     SITE_OWNER = "Urząd Miasta (przykład)"

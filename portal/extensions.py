@@ -2,6 +2,7 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,6 +36,8 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 # Fingerprinted static file names (`flask digest compile`, run by `make setup`): cached for a year.
 static_digest = FlaskStaticDigest()
+# Public pages shared by anonymous readers for a few seconds (portal/page_cache.py).
+cache = Cache()
 
 
 @event.listens_for(Engine, "connect")

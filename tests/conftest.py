@@ -109,9 +109,11 @@ class SmtpSink:
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.peers: list = []  # the client address of each message's connection
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
+        self.peers.append(session.peer)
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -124,6 +126,7 @@ class SmtpSink:
 
     def clear(self) -> None:
         self.messages.clear()
+        self.peers.clear()
 
 
 def _free_port() -> int:
@@ -163,6 +166,7 @@ def app(database_uri, app_config, tmp_path, _smtp_server):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "VIEW_COUNT_FLUSH_SECONDS": 0,  # every view written at once; tests of batching set more
+        "PAGE_CACHE_SECONDS": 0,  # every page rendered fresh; tests of the shared page cache set more
         **app_config,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))

@@ -1,24 +1,33 @@
 """Public pages of consultations: the list, the announcement, its print view and PDF."""
-from flask import Blueprint, abort, current_app, make_response, render_template, request, session
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request, session
 
 from portal import clock, permissions
 from portal.consultations import pdf, services, view_counter
+from portal import page_cache
 
 bp = Blueprint("consultations", __name__)
 
 
 @bp.get("/")
+@page_cache.shared_with_anonymous_readers()
 def home():
     current, archive = services.public_consultations()
     return render_template("consultations/home.html", current=current, archive=archive,
                            timeline=services.timeline)
 
 
+def _count_shared_view(meta: dict, slug: str) -> None:
+    _count_view_once(meta["consultation_id"])  # shared pages are published ones (a draft is 404)
+
+
 @bp.get("/konsultacje/<slug>")
+@page_cache.shared_with_anonymous_readers(on_hit=_count_shared_view)
 def announcement(slug: str):
     page = _visible_announcement(slug)
     if page.consultation.is_published:
         _count_view_once(page.consultation.id)
+        if "page_cache_meta" in g:
+            g.page_cache_meta["consultation_id"] = page.consultation.id
     return render_template("consultations/announcement.html", page=page,
                            views=page.consultation.view_count + view_counter.pending(page.consultation.id),
                            timeline=services.timeline(page.consultation.phases))

@@ -13,6 +13,7 @@ from portal.forum import forms, services
 from portal.forum.models import Post, PostRevision, Thread
 from portal.reports import annotations
 from portal.sanitize import render_markdown
+from portal import page_cache
 
 bp = Blueprint("forum", __name__)
 
@@ -22,6 +23,7 @@ def _consultation(slug: str) -> Consultation:
 
 
 @bp.get("/konsultacje/<slug>/forum")
+@page_cache.shared_with_anonymous_readers()
 def index(slug: str):
     consultation = _consultation(slug)
     window = services.comment_window(consultation.id)
@@ -32,6 +34,7 @@ def index(slug: str):
 
 
 @bp.route("/konsultacje/<slug>/forum/watek/<int:thread_id>", methods=["GET", "POST"])
+@page_cache.shared_with_anonymous_readers()
 @validates_own_csrf
 def thread(slug: str, thread_id: int):
     """Read a thread; POST writes a comment or a reply (or shows its preview)."""

@@ -20,6 +20,7 @@ from portal.consultations.services import consultation_or_404
 from portal.moderation.log import (ACTION_GROUPS, SYSTEM, LogFilter, ModerationLog, log_page, log_rows,
                                    moderator_choices, to_csv)
 from portal.moderation.statistics import MODE_DESCRIPTIONS, transparency_numbers
+from portal import page_cache
 
 bp = Blueprint("moderation_records", __name__)
 
@@ -60,6 +61,7 @@ def log_csv():
 # --- Transparency (public) ---------------------------------------------------------------------
 
 @bp.get("/konsultacje/<slug>/moderacja")
+@page_cache.shared_with_anonymous_readers()
 def transparency(slug: str):
     consultation = consultation_or_404(slug)
     return render_template("moderation/transparency.html", consultation=consultation,

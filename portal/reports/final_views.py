@@ -19,6 +19,7 @@ from portal.forum import drafts
 from portal.reports import final
 from portal.reports.final_forms import ChangeLinksForm, FinalDocumentForm
 from portal.reports.services import report_comments, report_of
+from portal import page_cache
 
 bp = Blueprint("final_document", __name__, url_prefix="")
 
@@ -102,6 +103,7 @@ def _manage_page(consultation: Consultation, form, preview=None, link_form=None,
 
 
 @bp.get("/konsultacje/<slug>/zmiany")
+@page_cache.shared_with_anonymous_readers()
 def changes(slug: str):
     """Draft → final, section by section, with the comments behind each change (public once reported)."""
     consultation = consultation_or_404(slug)

@@ -29,6 +29,7 @@ from portal.reports import exports, publishing
 from portal.reports.forms import ReportFilterForm, SummaryForm
 from portal.reports.models import DECISION_LABELS
 from portal.reports.services import report_comments, report_of
+from portal import page_cache
 
 bp = Blueprint("reports", __name__, url_prefix="")
 
@@ -43,6 +44,7 @@ def _private(response):
 # --- the public report and its files ----------------------------------------------------------
 
 @bp.get("/konsultacje/<slug>/raport")
+@page_cache.shared_with_anonymous_readers()
 def report(slug: str):
     view = publishing.report_to_show(slug)
     filters = ReportFilterForm(view.data.comments, formdata=request.args)
