@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -61,51 +62,69 @@ def queue(recipient: str, template: str, **context) -> OutboxMessage:
 
 
 def deliver_queued_after_commit() -> None:
-    """Send what this request queued (called right after the request's commit)."""
+    """Send what this request queued (called right after the request's commit).
+
+    At most MAIL_SEND_IN_REQUEST of them: a comment in a thread with a thousand followers must
+    not keep its author waiting for a thousand e-mails. The rest wait for `flask send-mail`.
+    """
     queued = g.pop("queued_mail", [])
     if queued:
-        deliver([message.id for message in queued])
+        deliver([message.id for message in queued], limit=current_app.config["MAIL_SEND_IN_REQUEST"])
 
 
-def deliver(ids: list[int] | None = None) -> tuple[int, int]:
-    """Send pending messages (all, or these ids); returns (sent, failed). Commits per message."""
-    now = clock.now_utc()
-    query = select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None),
-                                           OutboxMessage.attempts < MAX_ATTEMPTS)
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
+def deliver(ids: list[int] | None = None, limit: int | None = None) -> tuple[int, int]:
+    """Send pending messages (all, or these ids; at most `limit`); returns (sent, failed).
+
+    The batch is claimed with one atomic UPDATE and sent over one SMTP connection; each
+    message's outcome is committed as soon as it is known.
+    """
+    messages = _claim(ids, limit, clock.now_utc())
     sent = failed = 0
-    for message_id in db.session.scalars(query.order_by(OutboxMessage.id)).all():
-        if not _claim(message_id, now):
-            continue
-        message = db.session.get(OutboxMessage, message_id)
-        try:
-            _transport()(_as_email(message))
-        except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            message.claimed_at = None
-            message.last_error = f"{type(error).__name__}: {error}"[:1000]
-            failed += 1
-            current_app.logger.warning("e-mail %s not sent: %s", message_id, message.last_error)
-        else:
-            message.attempts += 1
-            message.sent_at = clock.now_utc()
-            message.last_error = ""
-            sent += 1
-        db.session.commit()
+    if not messages:
+        return sent, failed
+    with _transport() as send:
+        for message in messages:
+            try:
+                send(_as_email(message))
+            except (OSError, smtplib.SMTPException) as error:
+                _record(message, error)
+                failed += 1
+            else:
+                _record(message, None)
+                sent += 1
+            db.session.commit()
     return sent, failed
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Atomically take a message for sending; False when another sender has it."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
-               or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
-        .values(claimed_at=now)
-    )
+def _claim(ids: list[int] | None, limit: int | None, now: datetime) -> list[OutboxMessage]:
+    """Atomically take pending messages for sending: none that another sender holds."""
+    claimable = (OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
+                 or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+    wanted = select(OutboxMessage.id).where(*claimable).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        wanted = wanted.where(OutboxMessage.id.in_(ids))
+    # The outer WHERE is checked again under each row's lock, so two senders never share a message.
+    claimed = db.session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(wanted.scalar_subquery()), *claimable)
+        .values(claimed_at=now).returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    return result.rowcount == 1
+    if not claimed:
+        return []
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                   .order_by(OutboxMessage.id)))
+
+
+def _record(message: OutboxMessage, error: Exception | None) -> None:
+    message.attempts += 1
+    if error is None:
+        message.sent_at = clock.now_utc()
+        message.last_error = ""
+        return
+    message.claimed_at = None
+    message.last_error = f"{type(error).__name__}: {error}"[:1000]
+    current_app.logger.warning("e-mail %s not sent: %s", message.id, message.last_error)
 
 
 def _as_email(message: OutboxMessage) -> EmailMessage:
@@ -119,23 +138,59 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
+@contextmanager
 def _transport():
+    """A `send(email)` function for the configured transport, open for a batch of messages."""
     kind = current_app.config["MAIL_TRANSPORT"]
-    if kind == "smtp":
-        return _send_smtp
     if kind == "file":
-        return _write_file
-    raise RuntimeError(f"unknown MAIL_TRANSPORT {kind!r} (smtp or file)")
+        yield _write_file
+    elif kind == "smtp":
+        with _SmtpConnection() as connection:
+            yield connection.send
+    else:
+        raise RuntimeError(f"unknown MAIL_TRANSPORT {kind!r} (smtp or file)")
 
 
-def _send_smtp(email: EmailMessage) -> None:
+class _SmtpConnection:
+    """One SMTP connection for a batch, opened at the first message (a refused connection fails
+    only the messages that needed it, each on its own)."""
+
+    def __init__(self):
+        self.smtp: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+
+    def send(self, email: EmailMessage) -> None:
+        if self.smtp is None:
+            self.smtp = _open_smtp()
+        try:
+            self.smtp.send_message(email)
+        except (OSError, smtplib.SMTPServerDisconnected):
+            self.smtp.close()
+            self.smtp = None  # the next message tries a fresh connection
+            raise
+
+
+def _open_smtp() -> smtplib.SMTP:
     config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+    try:
         if config["MAIL_USE_TLS"]:
             smtp.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(email)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
 def _write_file(email: EmailMessage) -> None:

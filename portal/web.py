@@ -5,10 +5,12 @@ from flask import Flask, g, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal import clock, formatting, mail, permissions
-from portal.consultations import view_counter
 from portal.accounts.models import ROLE_LABELS
+from portal.consultations import view_counter
 from portal.extensions import db
 from portal.forms import CSRF_EXPIRED_MESSAGE
 
@@ -36,16 +38,44 @@ def init_app(app: Flask) -> None:
 def commit_unit_of_work(response):
     """The one place a request's changes are committed: only when the response succeeded.
 
-    Models and services never commit; a failed response (4xx/5xx) rolls everything back.
+    Models and services never commit; a failed response (4xx/5xx) rolls everything back. A
+    request that wrote nothing is not committed at all: a commit would only expire every object
+    it loaded (75 comments and their authors on a thread page) for nothing; the session's close
+    at the end of the request ends its read-only transaction.
     """
     if response.status_code < 400:
-        db.session.commit()
+        if _wrote_something():
+            db.session.commit()
         mail.deliver_queued_after_commit()
         view_counter.flush_if_due()
     else:
         db.session.rollback()
         g.pop("queued_mail", None)
     return response
+
+
+def _wrote_something() -> bool:
+    session = db.session()
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session, flush_context):
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _remember_statement(state):
+    # UPDATE/INSERT/DELETE statements and text() run through the session count as writes;
+    # SELECTs (FOR UPDATE too: the lock ends with the transaction) do not.
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_writes(session):
+    session.info.pop("wrote", None)
 
 
 def set_security_headers(response):
