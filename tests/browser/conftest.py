@@ -199,3 +199,14 @@ def assert_accessible():
         assert not violations, _violation_report(page.url, violations)
 
     return check
+
+
+def log_in_with_the_form(page, email: str, password: str = "correct horse battery") -> None:
+    """Sign in through the login form as a person would (the default is make_user's password)."""
+    from playwright.sync_api import expect
+
+    page.goto("/logowanie")
+    page.get_by_label("Adres e-mail").fill(email)
+    page.get_by_label("Hasło", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()

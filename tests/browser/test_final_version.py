@@ -11,6 +11,7 @@ import pytest
 from portal import clock
 from portal.extensions import db
 from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, Report
+from tests.browser.conftest import log_in_with_the_form as log_in
 from tests.test_final_version import FINAL
 
 try:
@@ -19,15 +20,6 @@ except ImportError:  # the `browser` fixture skips these tests (or fails them on
     expect = None
 
 SLUG = "program-wspolpracy-2021"
-PASSWORD = "correct horse battery"  # make_user's default
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
 
 
 @pytest.fixture

@@ -18,11 +18,18 @@ from portal.accounts.models import Role
 from portal.consultations.models import ModerationMode
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, ThreadKind
-from portal.moderation import flags
+from portal.forum.models import (
+    DraftParagraph,
+    DraftSection,
+    Post,
+    PostState,
+    Thread,
+    ThreadKind,
+)
+from portal.moderation import flags, thread_tools
 from portal.moderation import services as moderation
-from portal.moderation import thread_tools
 from portal.moderation.models import FlagReason
+from tests.browser.conftest import log_in_with_the_form
 
 try:
     from playwright.sync_api import expect
@@ -138,14 +145,6 @@ def other_page(browser, live_server, request, problems_from=None):
             f"console error ({m.location.get('url') or page.url}): {m.text}"))
         page.on("pageerror", lambda e: problems.append(f"uncaught error on {page.url}: {e}"))
     return page
-
-
-def log_in_with_the_form(page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
 
 
 def log_in_with_the_keyboard(page, email: str, password: str = PASSWORD) -> None:
@@ -273,7 +272,7 @@ def test_a_moderator_hides_a_comment_and_its_replies_stay(
     parent = comment(anna, section_thread, "Urzędnicy to banda nierobów, wstyd!")
     reply = comment(jan, section_thread, "Proszę o rzeczowe uwagi do paragrafu.", parent=parent)
 
-    log_in_with_the_form(page, MOD)
+    log_in_with_the_form(page, MOD, PASSWORD)
     page.goto(thread_url(section_thread))
     tab_to_control(page, "summary", "Ukryj", article=f"k-{parent.id}")
     page.keyboard.press("Enter")
@@ -312,7 +311,7 @@ def test_a_moderator_locks_a_thread_by_keyboard(
     assert db.session.get(Thread, section_thread.id).is_locked
 
     participant = other_page(browser, live_server, request)
-    log_in_with_the_form(participant, ANNA)
+    log_in_with_the_form(participant, ANNA, PASSWORD)
     participant.goto(thread_url(section_thread))
     expect(participant.locator("p.notice", has_text="Ten wątek jest zamknięty dla nowych uwag.")).to_be_visible()
     expect(participant.get_by_role("button", name="Wyślij uwagę")).to_have_count(0)
@@ -327,10 +326,10 @@ def test_two_moderators_on_one_item(
     pre_moderation(torun)
     post = comment(anna, section_thread, "Uwaga, którą zobaczą dwie osoby naraz.")
 
-    log_in_with_the_form(page, MOD)
+    log_in_with_the_form(page, MOD, PASSWORD)
     page.goto(QUEUE)
     other = other_page(browser, live_server, request)
-    log_in_with_the_form(other, MOD2)
+    log_in_with_the_form(other, MOD2, PASSWORD)
     other.goto(QUEUE)
     expect(page.locator(f"#pozycja-{post.id}")).to_be_visible()
     expect(other.locator(f"#pozycja-{post.id}")).to_be_visible()
@@ -371,7 +370,7 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
         reported, hidden, _reply, pending = _flagged_and_pending(torun, section_thread, anna, jan, moderator)
 
     if scene == "report-form-error":
-        log_in_with_the_form(page, JAN)
+        log_in_with_the_form(page, JAN, PASSWORD)
         approved = comment(anna, section_thread, "Uwaga, którą Jan chce zgłosić.")
         in_request(moderation.approve, moderator, fresh(approved), fresh(approved).version)
         page.goto(f"/forum/uwagi/{approved.id}/zglos")
@@ -385,7 +384,7 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
         assert_accessible(page)
         return
 
-    log_in_with_the_form(page, MOD)
+    log_in_with_the_form(page, MOD, PASSWORD)
     if scene == "queue-with-items":
         page.goto(QUEUE)
         expect(page.locator(f"#pozycja-{pending.id}")).to_be_visible()
@@ -419,7 +418,7 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
 
 def test_the_moderation_settings_page_passes_axe_and_saves(page, torun, make_user, assert_accessible):
     make_user("admin@urzad.example", role=Role.ADMIN, name="Admin", password=PASSWORD)
-    log_in_with_the_form(page, "admin@urzad.example")
+    log_in_with_the_form(page, "admin@urzad.example", PASSWORD)
     page.goto("/zespol/konsultacje/program-wspolpracy-2021/moderacja")
     assert_accessible(page)
     page.get_by_label("Wszystkie uwagi uczestników czekają na zatwierdzenie").check()

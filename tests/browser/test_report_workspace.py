@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.reports.models import AnsweredComment
+from tests.browser.conftest import log_in_with_the_form as log_in
 
 try:
     from playwright.sync_api import expect
@@ -18,16 +19,7 @@ except ImportError:  # the `browser` fixture skips these tests (or fails them on
 
 SLUG = "program-wspolpracy-2021"
 WORKSPACE = f"/zespol/konsultacje/{SLUG}/odpowiedzi"
-PASSWORD = "correct horse battery"  # make_user's default
 MAX_TABS = 80
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
 
 
 def focused_id(page) -> str:

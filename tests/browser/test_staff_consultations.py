@@ -9,6 +9,7 @@ import re
 import pytest
 
 from portal.accounts.models import Role
+from tests.browser.conftest import log_in_with_the_form
 
 try:
     from playwright.sync_api import expect
@@ -26,14 +27,6 @@ def admin(make_user, frozen_clock):
     return make_user(ADMIN, role=Role.ADMIN, name="Ewa Nowak", password=PASSWORD)
 
 
-def log_in_with_the_form(page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
-
-
 def add_phase(page, kind: str, title: str, first_day: str, last_day: str) -> None:
     main = page.get_by_role("main")
     main.get_by_label("Rodzaj etapu").select_option(kind)
@@ -45,7 +38,7 @@ def add_phase(page, kind: str, title: str, first_day: str, last_day: str) -> Non
 
 def test_an_admin_creates_a_consultation_with_phases_and_publishes_it(page, browser, live_server, admin,
                                                                       assert_accessible):
-    log_in_with_the_form(page, ADMIN)
+    log_in_with_the_form(page, ADMIN, PASSWORD)
     page.get_by_role("banner").get_by_role("link", name="Zarządzanie").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zarządzanie konsultacjami")
     assert_accessible(page)
@@ -96,7 +89,7 @@ def test_an_admin_creates_a_consultation_with_phases_and_publishes_it(page, brow
 
 
 def test_an_admin_moves_and_deletes_a_phase_after_confirming(page, torun, admin, assert_accessible):
-    log_in_with_the_form(page, ADMIN)
+    log_in_with_the_form(page, ADMIN, PASSWORD)
     page.goto("/zespol/konsultacje/program-wspolpracy-2021/etapy")
     table = page.get_by_role("main").get_by_role("table")
     drafting = table.get_by_role("row").filter(has_text="Prace nad projektem programu")
