@@ -72,10 +72,12 @@ def _remember_statement(state):
         state.session.info["wrote"] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_writes(session):
-    session.info.pop("wrote", None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction):
+    # Only when the whole transaction ends: a savepoint's release or rollback (begin_nested)
+    # ends an inner transaction, and what was written before it still needs the commit.
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
 
 
 def set_security_headers(response):
