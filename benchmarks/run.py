@@ -57,6 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and created (default %(default)s)")
     parser.add_argument("--redis-url", default=REDIS_URL, help="rate-limit storage (memory:// if unreachable)")
     parser.add_argument("--keep-database", action="store_true", help="leave the database for EXPLAIN")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="serve every page rendered (FLASK_PAGE_CACHE_SECONDS=0): what a signed-in reader costs")
     parser.add_argument("--smoke", action="store_true", help="size tiny, 1 s per page, burst of 20 to 5 groups of 2")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -122,7 +124,8 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     from portal.consultations import view_counter
 
     config = {"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": secret, "MAIL_TRANSPORT": "smtp",
-              "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port, "RATELIMIT_ENABLED": False}
+              "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port, "RATELIMIT_ENABLED": False,
+              "PAGE_CACHE_SECONDS": 0}  # queries are counted for rendering a page, not for a cached copy
     app = create_app(config)
     unbatched_app = create_app({**config, "VIEW_COUNT_FLUSH_SECONDS": 0})
     apps += [app, unbatched_app]
@@ -185,6 +188,8 @@ def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
         "FLASK_MAIL_TRANSPORT": "smtp", "FLASK_MAIL_SERVER": "127.0.0.1", "FLASK_MAIL_PORT": str(smtp_port),
         "PYTHONPATH": str(ROOT),
     })
+    if args.no_page_cache:
+        env["FLASK_PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -315,8 +320,9 @@ def print_results(rows: list[Row], ceiling: Row, burst: BurstResult, write_run, 
 
     ceiling_rps = ceiling.load.rps if ceiling.load else 0.0
     print(f"\nSize {size.name}, {args.duration} s per page, {args.connections} connections, "
-          f"{os.cpu_count()} CPUs; SQL queries counted in-process for one anonymous request "
-          "(the POST: one comment, logged in).\n")
+          f"{os.cpu_count()} CPUs; SQL queries counted in-process for rendering the page for one anonymous "
+          "request (the POST: one comment, logged in); pages shared by anonymous readers: "
+          f"{'off (--no-page-cache)' if args.no_page_cache else 'on (the default 10 s)'}.\n")
     print(format_table(rows, ceiling_rps))
     print(f"\nSign-up burst: {burst.submissions} submissions at once to {burst.groups} groups of {burst.capacity}: "
           f"seats held {burst.held} (expected {burst.expected_held}), waiting {burst.waiting}, errors {burst.errors}; "

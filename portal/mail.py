@@ -20,7 +20,7 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from flask import current_app, g, render_template
-from sqlalchemy import Index, String, Text, or_, select, update
+from sqlalchemy import Index, String, Text, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
@@ -69,14 +69,18 @@ def deliver_queued_after_commit() -> None:
     """
     queued = g.pop("queued_mail", [])
     if queued:
-        deliver([message.id for message in queued], limit=current_app.config["MAIL_SEND_IN_REQUEST"])
+        # The identity key, not `.id`: after the commit `.id` would reload every message, one by one.
+        ids = [inspect(message).identity[0] for message in queued]
+        deliver(ids, limit=current_app.config["MAIL_SEND_IN_REQUEST"])
 
 
 def deliver(ids: list[int] | None = None, limit: int | None = None) -> tuple[int, int]:
     """Send pending messages (all, or these ids; at most `limit`); returns (sent, failed).
 
-    The batch is claimed with one atomic UPDATE and sent over one SMTP connection; each
-    message's outcome is committed as soon as it is known.
+    The batch is claimed with one atomic UPDATE, sent over one SMTP connection, and the outcomes
+    are written together at its end (one UPDATE for the batch). Should the process die halfway,
+    the claim expires after CLAIM_TIMEOUT and the unrecorded messages go out again: a rare
+    duplicate is the price of not writing a row per message while the sender waits.
     """
     messages = _claim(ids, limit, clock.now_utc())
     sent = failed = 0
@@ -92,7 +96,7 @@ def deliver(ids: list[int] | None = None, limit: int | None = None) -> tuple[int
             else:
                 _record(message, None)
                 sent += 1
-            db.session.commit()
+    db.session.commit()
     return sent, failed
 
 

@@ -1,5 +1,6 @@
 """E-mail in batches: a request sends a bounded number of the messages it caused, over one
 connection; `flask send-mail` sends the rest; nothing is ever sent twice."""
+import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -50,3 +51,34 @@ def test_a_refused_connection_fails_each_message_on_its_own_and_they_wait(app, t
     app.config["MAIL_PORT"] = working_port
     assert mail.deliver() == (3, 0)
     assert len(smtp_sink.messages) == 3 and len(set(smtp_sink.peers)) == 1
+
+
+def test_a_comment_costs_the_same_statements_whatever_the_number_of_followers(
+        app, torun, make_user, frozen_clock, smtp_sink, count_queries):
+    frozen_clock.set_local("2020-09-20 12:00:00")
+    author = make_user("anna@ngo.example", name="Anna")
+    client = app.test_client()
+    login_as(client, author)
+    statements = {}
+    consultation_id = torun.id
+    for followers in (3, 25):
+        thread = Thread(consultation_id=consultation_id, kind=ThreadKind.GENERAL, title=f"Wątek {followers}")
+        db.session.add(thread)
+        db.session.flush()
+        people = [make_user(f"obserwator{followers}-{n}@ngo.example") for n in range(followers)]
+        db.session.add_all(Subscription(user_id=person.id, thread_id=thread.id) for person in people)
+        db.session.commit()
+        url = f"/konsultacje/{SLUG}/forum/watek/{thread.id}"
+        token = form_token(client, url)
+        smtp_sink.clear()
+        with count_queries() as queries:
+            client.post(url, data={"body": f"Uwaga do {followers}.", "action": "send", "csrf_token": token})
+        assert len(smtp_sink.messages) == min(followers, 20)
+        statements[followers] = queries.statements
+        frozen_clock.set_local("2020-09-20 12:05:00")  # the forum's interval between two comments
+    # One outbox row per e-mail is the only thing that grows (PostgreSQL even inserts them in one
+    # statement); finding the followers, claiming, sending and recording the batch do not.
+    def besides_outbox_rows(found):
+        return [statement for statement in found if not statement.startswith("INSERT INTO outbox_message")]
+    assert len(besides_outbox_rows(statements[3])) == len(besides_outbox_rows(statements[25])), \
+        "\n".join(besides_outbox_rows(statements[25]))
