@@ -102,6 +102,7 @@ def set_cache_headers(response):
     """
     if request.endpoint == "static":
         if FINGERPRINTED.search((request.view_args or {}).get("filename", "")):
+            response.cache_control.no_cache = None  # werkzeug's default for files without max_age
             response.cache_control.public = True
             response.cache_control.max_age = A_YEAR
             response.cache_control.immutable = True

@@ -47,6 +47,7 @@ def test_pages_link_fingerprinted_static_files_that_are_cached_for_a_year(digest
     assert response.status_code == 200
     assert response.cache_control.max_age == 365 * 24 * 3600
     assert response.cache_control.immutable and response.cache_control.public
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     # The plain name (not fingerprinted) must be revalidated: it changes when the file does.
     assert client.get("/static/css/main.css").cache_control.no_cache
 
