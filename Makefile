@@ -8,7 +8,7 @@ DEMO_PHASE ?= e_consultation
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup translations compile-translations clean
+.PHONY: run test coverage setup translations compile-translations clean
 
 ## Set up everything, migrate the SQLite database, load the demo and serve http://127.0.0.1:5000
 run: setup
@@ -17,8 +17,14 @@ run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Set up everything and run the whole test suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+# One pytest-xdist worker per core (PYTEST_WORKERS=0 runs in this process: pdb, -x, ...).
+PYTEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## The same suite, measuring the coverage of portal/ (coverage.py through pytest-cov)
+coverage: setup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov=portal --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed compile-translations static/cache_manifest.json
 

@@ -24,6 +24,9 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
 
+    # werkzeug's method for stored passwords: scrypt (memory-hard). Tests set a cheap one.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Failed logins count against both the account and the address they come from.

@@ -32,7 +32,8 @@ from flask.testing import FlaskClient
 
 from portal import clock, create_app
 from portal.consultations import view_counter
-from portal.extensions import db, limiter
+from portal.extensions import cache, db, limiter
+from tests.database import empty_all_tables, migrate, transaction_rolled_back_at_the_end
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 WARSAW = "Europe/Warsaw"
@@ -44,7 +45,7 @@ def _is_postgres() -> bool:
 
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory):
-    """A database built by the migrations, for this run only."""
+    """A database built by the migrations, for this run (and this xdist worker) only."""
     if _is_postgres():
         schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
@@ -52,35 +53,18 @@ def database_uri(tmp_path_factory):
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         separator = "&" if "?" in TEST_DATABASE_URL else "?"
         uri = f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-        _migrate(uri)
+        migrate(uri)
         yield uri
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
     else:
         uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-        _migrate(uri)
+        migrate(uri)
         yield uri
 
 
-def _migrate(uri: str) -> None:
-    from flask_migrate import upgrade
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-
-
-def _empty_all_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
+# --- One app per test configuration ----------------------------------------------------------
 
 
 class RequestIsolatedClient(FlaskClient):
@@ -102,7 +86,6 @@ class RequestIsolatedClient(FlaskClient):
 def app_config():
     """Override in a test module to change configuration for its tests."""
     return {}
-
 
 class SmtpSink:
     """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
@@ -153,11 +136,8 @@ def smtp_sink(_smtp_server):
     return sink
 
 
-@pytest.fixture
-def app(database_uri, app_config, tmp_path, _smtp_server):
-    sink, smtp_port = _smtp_server
-    sink.clear()
-    config = {
+def _base_config(database_uri: str, smtp_port: int) -> dict:
+    return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "SECRET_KEY": "test-secret-key",
@@ -165,20 +145,87 @@ def app(database_uri, app_config, tmp_path, _smtp_server):
         "MAIL_TRANSPORT": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
+        # A cheap hash: scrypt costs 0.1-0.2 s a password, and fixtures make over a thousand.
+        # Production's method is asserted in test_accounts.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         "VIEW_COUNT_FLUSH_SECONDS": 0,  # every view written at once; tests of batching set more
         "PAGE_CACHE_SECONDS": 0,  # every page rendered fresh; tests of the shared page cache set more
-        **app_config,
     }
-    app = create_app(config, instance_path=str(tmp_path / "instance"))
-    app.test_client_class = RequestIsolatedClient
-    with app.app_context():
-        limiter.reset()  # the limiter is a process-wide singleton: no counts carry over between tests
-        view_counter.reset()
-        _empty_all_tables()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    clock.reset()
+
+
+LIMITER_STATE = "tests.limiter_state"
+
+
+@pytest.fixture(scope="session")
+def _app_for(database_uri, _smtp_server, tmp_path_factory):
+    """`_app_for(overrides)`: the app for this configuration, built once per run and worker.
+
+    Building an app compiles every template again on first use (0.04-0.14 s a test); a test
+    changes the shared app only through `app.config`, which the `app` fixture restores.
+    """
+    _sink, smtp_port = _smtp_server
+    built: dict[str, object] = {}
+
+    def app_for(overrides: dict, own: bool = False):
+        config = {**_base_config(database_uri, smtp_port), **overrides}
+        key = repr(sorted(config.items()))
+        if own or key not in built:
+            app = create_app(config, instance_path=str(tmp_path_factory.mktemp("instance")))
+            app.test_client_class = RequestIsolatedClient
+            # Flask-Limiter is one object for every app, holding the storage of the last app it
+            # was bound to: each app keeps its own (memory or Redis), put back when it is used.
+            app.extensions[LIMITER_STATE] = (limiter._storage, limiter._limiter)
+            if own:
+                return app
+            built[key] = app
+        return built[key]
+
+    yield app_for
+    for app in built.values():
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, _app_for, app_config, tmp_path, _smtp_server):
+    """The app for the test's configuration, in an app context, on an empty database.
+
+    By default the test runs inside a transaction rolled back at its end. Markers:
+    `commits` — its commits must be real (seen by a browser, threads, another process);
+    `own_app` — it changes the app itself (adds a route, re-binds an extension): a new app.
+    """
+    sink, _port = _smtp_server
+    sink.clear()
+    own = request.node.get_closest_marker("own_app") is not None
+    commits = request.node.get_closest_marker("commits") is not None
+    app = _app_for(app_config, own=own)
+    limiter._storage, limiter._limiter = app.extensions[LIMITER_STATE]
+    config_before = app.config.copy()
+    instance_before, app.instance_path = app.instance_path, str(tmp_path / "instance")
+    try:
+        with app.app_context():
+            limiter.reset()  # no counts carry over between tests
+            view_counter.reset()
+            cache.clear()
+            if commits:
+                try:
+                    yield app
+                finally:
+                    db.session.remove()
+                    empty_all_tables()
+            else:
+                with transaction_rolled_back_at_the_end(db.engine):
+                    try:
+                        yield app
+                    finally:
+                        db.session.remove()
+            if own:
+                db.engine.dispose()
+    finally:
+        app.config.clear()
+        app.config.update(config_before)
+        app.instance_path = instance_before
+        clock.reset()
 
 
 @pytest.fixture
@@ -239,6 +286,11 @@ def login_as(client, user) -> None:
         session["_fresh"] = True
 
 
+# Not queries: the savepoints every session of a test opens inside the test's transaction (and
+# those a service opens itself), like the BEGIN and COMMIT the driver sends without a cursor.
+TRANSACTION_CONTROL = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN)\b", re.I)
+
+
 class QueryCounter:
     def __init__(self):
         self.statements: list[str] = []
@@ -257,7 +309,8 @@ def count_queries(app):
         db.session.remove()  # start from an empty identity map, as a new request would
 
         def record(conn, cursor, statement, parameters, context, executemany):
-            counter.statements.append(statement)
+            if not TRANSACTION_CONTROL.match(statement):
+                counter.statements.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:

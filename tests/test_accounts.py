@@ -47,7 +47,7 @@ def path_of(link):
 
 # --- sign-up and verification -------------------------------------------------------------
 
-def test_sign_up_sends_a_verification_link_that_verifies_the_address(client, smtp_sink):
+def test_sign_up_sends_a_verification_link_that_verifies_the_address(app, client, smtp_sink):
     response = sign_up(client)
     assert response.status_code == 200
     assert "Sprawdź skrzynkę e-mail" in response.get_data(as_text=True)
@@ -56,7 +56,8 @@ def test_sign_up_sends_a_verification_link_that_verifies_the_address(client, smt
     assert user is not None and not user.is_verified
     assert user.organisation.name == "Fundacja Rowerowa" and user.organisation.krs == "0000123456"
     assert not user.organisation.is_verified
-    assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+    assert user.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
+    assert PASSWORD not in user.password_hash
 
     [message] = smtp_sink.to("anna@fundacja.example")
     assert "Potwierdź adres e-mail" in message["Subject"]
@@ -383,6 +384,20 @@ def test_mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_with_send_mail
     assert len(smtp_sink.to("anna@fundacja.example")) == 1  # never twice
 
 
+def test_production_stores_passwords_with_scrypt_and_checks_them(tmp_path):
+    """Tests hash with a cheap method (conftest); a deployed portal uses the default: scrypt."""
+    from portal import create_app
+    from portal.accounts.models import User
+
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    with app.app_context():
+        user = User(email="anna@fundacja.example")
+        user.set_password(PASSWORD)
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
+
+
+@pytest.mark.own_app
 def test_no_mail_leaves_when_the_request_fails(app, client, smtp_sink):
     from flask import abort
 

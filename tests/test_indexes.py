@@ -16,8 +16,11 @@ from portal.extensions import db
 from portal.forum.models import PostState
 from tests.conftest import _is_postgres, add_comment, login_as
 
-pytestmark = pytest.mark.skipif(
-    not _is_postgres(), reason="EXPLAIN plans are PostgreSQL's: run with TEST_DATABASE_URL=postgresql+psycopg://…")
+pytestmark = [
+    pytest.mark.skipif(not _is_postgres(),
+                       reason="EXPLAIN plans are PostgreSQL's: run with TEST_DATABASE_URL=postgresql+psycopg://…"),
+    pytest.mark.commits,  # the plans are asked for on a connection of their own
+]
 
 LARGE_TABLES = {"post", "audit_log", "flag", "answer", "answered_comment", "change_link", "post_revision",
                 "subscription", "group_registration", "meeting_registration", "outbox_message"}

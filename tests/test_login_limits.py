@@ -1,4 +1,5 @@
 """Login is rate-limited per account and per address, in memory and in Redis (production)."""
+import os
 import socket
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from tests.conftest import form_token
 from tests.test_accounts import PASSWORD, log_in
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own: tests reset it
+# A database of its own (tests reset it), one per xdist worker (gw0 -> 15, gw1 -> 14, ...).
+REDIS_DB = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % 16
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
 def redis_is_up() -> bool:

@@ -15,6 +15,7 @@ from portal.registrations.models import GroupRegistration, Status, WorkingGroup
 from tests.conftest import _is_postgres
 
 SUBMISSIONS = 120 if _is_postgres() else 30
+pytestmark = pytest.mark.commits  # every thread has a connection of its own
 
 
 @pytest.fixture

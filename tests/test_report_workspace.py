@@ -8,6 +8,7 @@ import re
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.audit import AuditLog
@@ -282,6 +283,7 @@ def test_the_later_of_two_answers_wins_and_logs_the_earlier_as_before(app, clien
     assert report_comments(commented.consultation.id).comments[0].answer.justification == "Nie uwzględniamy."
 
 
+@pytest.mark.commits  # two threads, each with a connection of its own
 def test_two_people_answering_one_comment_at_once_the_later_logs_the_earlier_as_before(app, commented):
     """The first holds the comment (saved, not yet committed) while the second saves."""
     from portal.accounts.models import User

@@ -93,6 +93,7 @@ def test_the_privacy_notice_names_the_rights_and_the_supervisory_authority(clien
     assert "30 minut" in html  # the view-counting window, read from configuration
 
 
+@pytest.mark.own_app
 def test_changes_are_committed_only_when_the_response_succeeds(app, torun):
     @app.get("/test-write/<int:status>")
     def write_then_answer(status):

@@ -1,4 +1,5 @@
 """One commit per request, in one place — and none for a request that wrote nothing."""
+import pytest
 from sqlalchemy import event, select, update
 
 from portal.consultations.models import Consultation
@@ -6,6 +7,8 @@ from portal.extensions import db
 from portal.mail import OutboxMessage
 
 SLUG = "program-wspolpracy-2021"
+# These count real COMMITs: inside a test's rolled-back transaction a commit is only a savepoint.
+pytestmark = pytest.mark.commits
 
 
 def commits_during(app, request):
@@ -24,6 +27,7 @@ def test_a_page_that_only_reads_is_not_committed(app, torun):
     assert response.status_code == 200 and commits == 0
 
 
+@pytest.mark.own_app
 def test_what_a_request_writes_before_and_inside_a_savepoint_is_committed(app, torun):
     @app.get("/test/zapis-z-punktem-zapisu")
     def write_with_a_savepoint():
@@ -38,6 +42,7 @@ def test_what_a_request_writes_before_and_inside_a_savepoint_is_committed(app, t
     assert sorted(db.session.scalars(select(OutboxMessage.subject))) == ["Przed", "W środku"]
 
 
+@pytest.mark.own_app
 def test_an_update_statement_alone_is_committed(app, torun):
     @app.get("/test/update")
     def only_an_update():

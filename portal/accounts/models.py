@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import clock
+from portal.accounts import passwords
 from portal.extensions import db
 from portal.types import UTCDateTime, enum_column
 
@@ -73,10 +73,10 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.matches(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:

@@ -8,7 +8,9 @@ import gzip
 from functools import cache
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200
@@ -34,3 +36,23 @@ def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     elif lowered and lowered in {email.strip().lower(), name.strip().lower(), email.split("@")[0].lower()}:
         found.append(str(_l("Hasło nie może być takie jak adres e-mail ani nazwa.")))
     return found
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password, by the configured method (PASSWORD_HASH_METHOD)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def matches(stored_hash: str, password: str) -> bool:
+    return bool(stored_hash) and check_password_hash(stored_hash, password)
+
+
+def spend_as_much_time_as_a_check(password: str) -> None:
+    """Check against a dummy hash: a login for an unknown address costs as much as a wrong password."""
+    check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    # Computed on first use with the configured method (not at import: a test run never pays scrypt).
+    return generate_password_hash("no such account — timing equaliser", method=method)

@@ -7,16 +7,11 @@ from flask import session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import clock, mail
-from portal.accounts import tokens
+from portal.accounts import passwords, tokens
 from portal.accounts.models import DELETED_NAME, Organisation, Role, User
 from portal.extensions import db
-
-# Compared against when no account matches, so a wrong e-mail costs as much time as a wrong password.
-_DUMMY_HASH = generate_password_hash("no such account — timing equaliser")
-
 
 class AccountError(Exception):
     """A rule refused the action; the message is shown to the person."""
@@ -103,7 +98,7 @@ def verify_email(token: str) -> tuple[User, str]:
 def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     if user is None or not user.is_active or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        passwords.spend_as_much_time_as_a_check(password)
         return None
     return user if user.check_password(password) else None
 

@@ -77,7 +77,7 @@ _text_search_configs: dict[str, str] = {}
 def _text_search_config() -> str:
     """'polish' (stemming) where the server has it, else 'simple'; asked once per database."""
     bind = db.session.get_bind()
-    key = bind.url.render_as_string(hide_password=True)
+    key = bind.engine.url.render_as_string(hide_password=True)  # get_bind() may give a Connection
     if key not in _text_search_configs:
         has_polish = db.session.scalar(text("SELECT 1 FROM pg_ts_config WHERE cfgname = 'polish'"))
         _text_search_configs[key] = "polish" if has_polish else "simple"

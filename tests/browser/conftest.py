@@ -1,6 +1,7 @@
 """The browser layer: the real site, served on a port, driven through Debian's Chromium.
 
-- Every test here is marked `browser` (`pytest -m "not browser"` leaves them out).
+- Every test here is marked `browser` (`pytest -m "not browser"` leaves them out) and `commits`
+  (the server's threads have connections of their own, so what a test writes is committed).
 - Skipped when /usr/bin/chromium, playwright or axe_playwright_python is missing — except
   on CI (CI=true), where a missing browser stack is a failure: CI always installs it.
 - `live_server`: the test's own `app` (fresh database, frozen clock and all) served by
@@ -40,6 +41,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.commits)  # the live server's threads read what the test wrote
 
 
 def _missing_browser_stack() -> str | None:

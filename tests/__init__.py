@@ -1,0 +1,1 @@
+"""Wspólnie's tests (a package, so that `tests.conftest` is imported once)."""
