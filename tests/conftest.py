@@ -34,6 +34,7 @@ from portal import clock, create_app
 from portal.consultations import view_counter
 from portal.extensions import cache, db, limiter
 from tests.database import empty_all_tables, migrate, transaction_rolled_back_at_the_end
+from tests.factories import SMALL_DRAFT, add_comment
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 WARSAW = "Europe/Warsaw"
@@ -261,12 +262,15 @@ def form_token(client, page_url: str) -> str:
     return match.group(1)
 
 
+PASSWORD = "correct horse battery"  # every made user's password unless a test gives another
+
+
 @pytest.fixture
 def make_user(app):
     from portal.accounts.models import Role, User
 
     def make(email="person@example.org", role=Role.PARTICIPANT, verified=True, name=None,
-             password="correct horse battery"):
+             password=PASSWORD):
         user = User(email=email, display_name=name or email.split("@")[0], role=Role(role),
                     email_verified_at=clock.now_utc() if verified else None)
         user.set_password(password)
@@ -284,6 +288,70 @@ def login_as(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = current.get_id()
         session["_fresh"] = True
+
+
+def log_in(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    """Log in through the login form, as a person would; returns the form's response."""
+    url = "/logowanie" + (f"?next={next_url}" if next_url else "")
+    data = {"email": email, "password": password, "csrf_token": form_token(client, url)}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post(url, data=data)
+
+
+# --- The people of the tests, defined once ---------------------------------------------------
+
+
+@pytest.fixture
+def anna(make_user):
+    """A participant writing for a verified NGO."""
+    from portal.accounts.models import Organisation
+
+    user = make_user("anna@ngo.example", name="Anna Nowak")
+    user.organisation = Organisation(name="Fundacja Rowerowa „Łańcuch”", verified_at=clock.now_utc())
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def jan(make_user):
+    """A participant writing as a private person."""
+    return make_user("jan@example.org", name="Jan Kowalski")
+
+
+@pytest.fixture
+def moderator(make_user):
+    from portal.accounts.models import Role
+
+    return make_user("moderator@urzad.example", role=Role.MODERATOR, name="Marek Moderator")
+
+
+@pytest.fixture
+def second_moderator(make_user):
+    from portal.accounts.models import Role
+
+    return make_user("piotr@urzad.example", role=Role.MODERATOR, name="Piotr Moderator")
+
+
+@pytest.fixture
+def admin(make_user):
+    from portal.accounts.models import Role
+
+    return make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    """The test client, signed in as `admin`."""
+    login_as(client, admin)
+    return client
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    """The test client, signed in as `moderator`."""
+    login_as(client, moderator)
+    return client
 
 
 # Not queries: the savepoints every session of a test opens inside the test's transaction (and
@@ -337,20 +405,30 @@ def torun(app):
     return load_announcement(demo.SLUG).consultation
 
 
-SMALL_DRAFT = """## Postanowienia ogólne
+@pytest.fixture
+def general(torun):
+    """The "Uwagi ogólne" thread of `torun`."""
+    from portal.forum.models import Thread, ThreadKind
 
-Program określa cele i zasady współpracy.
+    thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
+    db.session.add(thread)
+    db.session.commit()
+    return thread
 
-## Formy współpracy
 
-Współpraca ma formę finansową i pozafinansową.
+@pytest.fixture
+def section_thread(torun):
+    """§ 6 of a draft of `torun`, "Formy współpracy", with paragraphs 1-3, and its thread."""
+    from portal.forum.models import DraftParagraph, DraftSection, Thread, ThreadKind
 
-Gmina konsultuje projekty aktów prawa miejscowego.
-
-## Finansowanie
-
-Na realizację Programu przeznacza się 10 000 000 zł.
-"""
+    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
+    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>") for n in (1, 2, 3)]
+    db.session.add(section)
+    db.session.flush()
+    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id, title=section.title)
+    db.session.add(thread)
+    db.session.commit()
+    return thread
 
 
 @dataclass
@@ -369,25 +447,8 @@ class CommentedConsultation:
     reply: object            # an approved reply (not in the report: replies are not numbered)
 
 
-def add_comment(thread, author, body, *, organisation=None, parent=None, state=None, paragraph=None):
-    """A comment written straight into the database (posting itself is tested in test_forum)."""
-    from portal.forum.models import Post, PostState
-    from portal.sanitize import render_markdown
-
-    post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)),
-                organisation_id=organisation.id if organisation else None, paragraph_number=paragraph,
-                state=state or PostState.APPROVED, parent_id=parent.id if parent else None,
-                depth=parent.depth + 1 if parent else 0, created_at=clock.now_utc(),
-                notified_at=clock.now_utc())
-    db.session.add(post)
-    db.session.flush()
-    post.root_id = parent.root_id if parent else post.id
-    post.path = f"{parent.path}.{post.id:09d}" if parent else f"{post.id:09d}"
-    return post
-
-
 @pytest.fixture
-def commented(torun, make_user, frozen_clock):
+def commented(torun, general, anna, jan, moderator, admin, frozen_clock):
     """Toruń 2020 after the electronic consultation: a 3-section draft and five approved comments.
 
     Report order: 1 general (Jan, private), 2 § 1 (Anna for her foundation), 3–4 § 2 (Anna, Jan),
@@ -395,20 +456,11 @@ def commented(torun, make_user, frozen_clock):
     """
     from datetime import timedelta
 
-    from portal.accounts.models import Organisation, Role
     from portal.forum import drafts
     from portal.forum.models import PostState, Thread, ThreadKind
 
     frozen_clock.set_local("2020-09-18 10:00:00")
-    admin = make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
-    moderator = make_user("moderator@urzad.example", role=Role.MODERATOR, name="Marek Moderator")
-    anna = make_user("anna@ngo.example", name="Anna Nowak")
-    anna.organisation = Organisation(name="Fundacja Rowerowa „Łańcuch”", verified_at=clock.now_utc())
-    jan = make_user("jan@example.org", name="Jan Kowalski")
     drafts.publish(torun, SMALL_DRAFT, actor=admin)
-    general = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
-    db.session.add(general)
-    db.session.flush()
     sections = {thread.section.number: thread for thread in db.session.scalars(
         select(Thread).where(Thread.consultation_id == torun.id, Thread.kind == ThreadKind.SECTION)
         .options(joinedload(Thread.section)))}

@@ -10,7 +10,7 @@ from portal import clock
 from portal.accounts.models import Organisation, User
 from portal.extensions import db
 from portal.mail import OutboxMessage
-from tests.conftest import form_token
+from tests.conftest import form_token, log_in as submit_login_form
 
 PASSWORD = "zielony rower nad Wisłą"
 NEW_PASSWORD = "czerwony tramwaj na Mokotowie"
@@ -30,11 +30,8 @@ def sign_up(client, **fields):
 
 
 def log_in(client, email="anna@fundacja.example", password=PASSWORD, next_url=None):
-    url = "/logowanie" + (f"?next={next_url}" if next_url else "")
-    data = {"email": email, "password": password, "csrf_token": form_token(client, url)}
-    if next_url is not None:
-        data["next"] = next_url
-    return client.post(url, data=data)
+    """The login form, with Anna's address and password unless others are given."""
+    return submit_login_form(client, email, password, next_url)
 
 
 def log_out(client):

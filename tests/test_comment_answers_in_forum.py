@@ -11,7 +11,8 @@ from portal.forum.services import ROOTS_PER_PAGE
 from portal.reports.annotations import annotations_for
 from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, Report
 from portal.reports.services import report_comments
-from tests.conftest import add_comment, login_as
+from tests.conftest import login_as
+from tests.factories import add_comment
 
 SLUG = "program-wspolpracy-2021"
 

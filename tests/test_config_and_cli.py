@@ -8,6 +8,7 @@ from portal.accounts.models import Role, User
 from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.consultations import services
 from portal.extensions import db
+from tests.conftest import log_in
 from portal.registrations.models import Meeting, WorkingGroup
 
 
@@ -125,8 +126,6 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
 
 
 def test_create_user_makes_a_verified_admin_who_can_log_in(app, client):
-    from tests.test_accounts import log_in
-
     result = app.test_cli_runner().invoke(
         args=["create-user", "Urzednik@Example.org", "--role", "admin", "--name", "Jan Urzędnik",
               "--password-stdin"], input="bardzo długie hasło urzędu\n")
@@ -134,7 +133,7 @@ def test_create_user_makes_a_verified_admin_who_can_log_in(app, client):
     assert "bardzo długie hasło urzędu" not in result.output
     user = db.session.scalar(select(User).where(User.email == "urzednik@example.org"))
     assert user.role == Role.ADMIN and user.is_verified and user.display_name == "Jan Urzędnik"
-    assert log_in(client, email="urzednik@example.org", password="bardzo długie hasło urzędu").status_code == 302
+    assert log_in(client, "urzednik@example.org", "bardzo długie hasło urzędu").status_code == 302
 
 
 def test_create_user_asks_for_the_password_twice_when_not_piped(app):

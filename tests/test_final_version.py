@@ -13,31 +13,11 @@ from portal.reports import final
 from portal.reports.models import ChangeLink, FinalSection, Report
 from portal.reports.services import report_comments
 from tests.conftest import form_token, login_as
+from tests.factories import FINAL_DRAFT
 
 SLUG = "program-wspolpracy-2021"
 MANAGE = f"/zespol/konsultacje/{SLUG}/wersja-koncowa"
 CHANGES = f"/konsultacje/{SLUG}/zmiany"
-
-# The draft (tests/conftest.py SMALL_DRAFT) after the consultation: § 1 kept, a sentence of § 2
-# extended, § 3 renamed with a new amount, § 4 added.
-FINAL = """## Postanowienia ogólne
-
-Program określa cele i zasady współpracy.
-
-## Formy współpracy
-
-Współpraca ma formę finansową i pozafinansową.
-
-Gmina konsultuje projekty aktów prawa miejscowego z organizacjami pozarządowymi.
-
-## Finansowanie i rozliczenia
-
-Na realizację Programu przeznacza się 12 000 000 zł.
-
-## Wolontariat
-
-Gmina wspiera wolontariat.
-"""
 
 
 def link_url(number):
@@ -61,7 +41,7 @@ def staff_client(client, commented):
 
 @pytest.fixture
 def uploaded(staff_client, commented):
-    assert upload(staff_client, FINAL).status_code == 303
+    assert upload(staff_client, FINAL_DRAFT).status_code == 303
     return commented
 
 
@@ -77,18 +57,18 @@ def publish_report(consultation):
 # --- uploading -----------------------------------------------------------------------------------
 
 def test_staff_preview_the_final_version_before_saving_it(staff_client, commented):
-    response = upload(staff_client, FINAL, action="preview")
+    response = upload(staff_client, FINAL_DRAFT, action="preview")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Nic nie zostało jeszcze zapisane" in html
     assert "Zapisz wersję końcową" in html
-    assert FINAL.splitlines()[0].removeprefix("## ") in html and "Wolontariat" in html
+    assert FINAL_DRAFT.splitlines()[0].removeprefix("## ") in html and "Wolontariat" in html
     assert "z organizacjami pozarządowymi" in html        # the typed text stays in the form
     assert db.session.scalars(select(FinalSection)).all() == []
 
 
 def test_saving_the_final_version_replaces_it_and_logs_each_upload(staff_client, commented):
-    response = upload(staff_client, FINAL)
+    response = upload(staff_client, FINAL_DRAFT)
     assert response.status_code == 303 and response.location.endswith(MANAGE)
     page = staff_client.get(MANAGE)
     assert "Zapisano wersję końcową dokumentu (paragrafy: 4, zmienione: 3)." in page.get_data(as_text=True)
@@ -96,7 +76,7 @@ def test_saving_the_final_version_replaces_it_and_logs_each_upload(staff_client,
     assert [s.number for s in db.session.scalars(select(FinalSection).order_by(FinalSection.number))] == [1, 2, 3, 4]
     assert db.session.get(Report, commented.consultation.id).final_uploaded_at == clock.now_utc()
 
-    assert upload(staff_client, FINAL.split("## Wolontariat")[0]).status_code == 303
+    assert upload(staff_client, FINAL_DRAFT.split("## Wolontariat")[0]).status_code == 303
     db.session.expire_all()
     assert [s.number for s in db.session.scalars(select(FinalSection).order_by(FinalSection.number))] == [1, 2, 3]
     log = db.session.scalars(select(AuditLog).where(AuditLog.action == "final_document_uploaded")
@@ -109,7 +89,7 @@ def test_the_final_version_can_be_a_markdown_file(staff_client, commented):
     token = form_token(staff_client, MANAGE)
     response = staff_client.post(MANAGE, data={
         "markdown": "", "action": "preview", "csrf_token": token,
-        "upload": (io.BytesIO("\ufeff".encode() + FINAL.encode()), "wersja-koncowa.md")},
+        "upload": (io.BytesIO("\ufeff".encode() + FINAL_DRAFT.encode()), "wersja-koncowa.md")},
         content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Wolontariat" in html
@@ -125,7 +105,7 @@ def test_a_text_without_section_headings_is_refused_with_the_text_kept(staff_cli
 
 
 def test_a_stale_form_gives_the_text_back_and_saves_nothing(staff_client, commented):
-    response = staff_client.post(MANAGE, data={"markdown": FINAL, "action": "save", "csrf_token": "stale"})
+    response = staff_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save", "csrf_token": "stale"})
     assert response.status_code == 400
     assert "z organizacjami pozarządowymi" in response.get_data(as_text=True)
     assert db.session.scalars(select(FinalSection)).all() == []
@@ -134,7 +114,7 @@ def test_a_stale_form_gives_the_text_back_and_saves_nothing(staff_client, commen
 # --- the difference --------------------------------------------------------------------------------
 
 def test_the_difference_section_by_section(commented):
-    changes = final.compare(final.draft_texts(commented.consultation.id), final.parse_final(FINAL))
+    changes = final.compare(final.draft_texts(commented.consultation.id), final.parse_final(FINAL_DRAFT))
     assert [(c.number, c.status) for c in changes] == [
         (1, "unchanged"), (2, "changed"), (3, "changed"), (4, "new")]
     kept, extended = changes[1].paragraphs
@@ -147,7 +127,7 @@ def test_the_difference_section_by_section(commented):
     assert "<ins" in changes[2].title_html and "rozliczenia" in changes[2].title_html
     assert changes[3].paragraphs[0].kind == "inserted"
 
-    shorter = final.compare(final.draft_texts(commented.consultation.id), final.parse_final(FINAL)[:2])
+    shorter = final.compare(final.draft_texts(commented.consultation.id), final.parse_final(FINAL_DRAFT)[:2])
     assert shorter[2].status == "removed"
     assert shorter[2].paragraphs[0].kind == "deleted" and "<del>" in shorter[2].paragraphs[0].html
 
@@ -162,7 +142,7 @@ def test_staff_see_unchanged_sections_collapsed_and_changes_marked(staff_client,
 
 
 def test_text_in_the_final_version_is_never_markup(staff_client, commented):
-    hostile = FINAL.replace("Gmina wspiera wolontariat.",
+    hostile = FINAL_DRAFT.replace("Gmina wspiera wolontariat.",
                             'Gmina <script>alert(1)</script> wspiera <img src=x onerror="alert(2)"> wolontariat.')
     hostile = hostile.replace("Program określa", "Program <b onmouseover=alert(3)>określa")  # unchanged text
     assert upload(staff_client, hostile).status_code == 303
@@ -251,7 +231,7 @@ def test_a_stale_link_form_keeps_the_ticks_and_saves_nothing(staff_client, uploa
 def test_re_uploading_drops_links_of_sections_that_no_longer_differ(staff_client, uploaded):
     link(staff_client, 2, [uploaded.comments[2].id])
     link(staff_client, 3, [uploaded.comments[4].id])
-    from tests.conftest import SMALL_DRAFT
+    from tests.factories import SMALL_DRAFT
     back_to_draft_in_2 = SMALL_DRAFT.replace("10 000 000", "12 000 000")
     response = upload(staff_client, back_to_draft_in_2)
     assert response.status_code == 303
@@ -275,7 +255,7 @@ def test_the_back_office_page_is_for_staff(app, commented):
 
 
 def test_posting_without_a_token_is_refused(staff_client, uploaded):
-    assert staff_client.post(MANAGE, data={"markdown": FINAL, "action": "save"}).status_code == 400
+    assert staff_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save"}).status_code == 400
     assert staff_client.post(link_url(2), data={"comments": [str(uploaded.comments[2].id)]}).status_code == 400
     assert db.session.scalars(select(ChangeLink)).all() == []
 

@@ -14,7 +14,8 @@ from portal import clock
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.forum.models import PostState
-from tests.conftest import _is_postgres, add_comment, login_as
+from tests.conftest import _is_postgres, login_as
+from tests.factories import add_comment
 
 pytestmark = [
     pytest.mark.skipif(not _is_postgres(),

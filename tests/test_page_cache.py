@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from portal.consultations.models import Consultation
 from portal.extensions import db
-from tests.conftest import add_comment, form_token, login_as
+from tests.conftest import form_token, login_as
+from tests.factories import add_comment
 
 SLUG = "program-wspolpracy-2021"
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 from portal.extensions import db
 from portal.reports.models import Report
 from tests.conftest import login_as
-from tests.test_report_public import REPORT, SUMMARY, answer_all, publish
+from tests.factories import REPORT_SUMMARY, SLUG, answer_all, publish_with_the_form
 
+REPORT = f"/konsultacje/{SLUG}/raport"
 CSV, XLSX, JSON = f"{REPORT}.csv", f"{REPORT}.xlsx", f"{REPORT}.json"
 HEADER = ["Nr uwagi", "Zgłaszający", "Część dokumentu", "Ustęp", "Treść uwagi", "Rozstrzygnięcie",
           "Uzasadnienie", "Odpowiedź jak w uwadze nr", "Zmiany w dokumencie"]
@@ -21,7 +22,7 @@ FOUNDATION = "Fundacja Rowerowa „Łańcuch”"
 @pytest.fixture
 def published(client, commented, smtp_sink):
     answer_all(commented)
-    assert publish(client, commented.moderator).status_code == 303
+    assert publish_with_the_form(client, commented.moderator).status_code == 303
     return commented
 
 
@@ -90,7 +91,7 @@ def test_the_json_holds_the_whole_table_as_typed(client, published):
 
 def test_before_publication_the_files_are_for_staff_only_and_never_cached(client, commented):
     answer_all(commented)
-    db.session.add(Report(consultation_id=commented.consultation.id, summary=SUMMARY))
+    db.session.add(Report(consultation_id=commented.consultation.id, summary=REPORT_SUMMARY))
     db.session.commit()
     for url in (CSV, XLSX, JSON):
         assert client.get(url).status_code == 404

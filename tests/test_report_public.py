@@ -18,41 +18,14 @@ from portal.audit import AuditLog
 from portal.extensions import db
 from portal.forum.models import Post, PostState
 from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, Report
-from tests.conftest import add_comment, form_token, login_as
+from tests.conftest import form_token, login_as
+from tests.factories import REPORT_SUMMARY, add_comment, answer, answer_all, publish_with_the_form
 
 SLUG = "program-wspolpracy-2021"
 REPORT = f"/konsultacje/{SLUG}/raport"
 MANAGE = f"/zespol/konsultacje/{SLUG}/raport"
 PUBLISH = f"/zespol/konsultacje/{SLUG}/raport/publikacja"
 UNPUBLISH = f"/zespol/konsultacje/{SLUG}/raport/wycofanie"
-SUMMARY = "Konsultacje trwały od **17 do 30 września 2020 r.** Odbyło się jedno spotkanie w Toruniu."
-
-
-def answer(consultation, posts, decision, justification):
-    """One answer shared by the given comments (the first one gets it, the rest "jak w uwadze")."""
-    row = Answer(consultation_id=consultation.id, decision=decision, justification=justification)
-    db.session.add(row)
-    db.session.flush()
-    for post in posts:
-        db.session.add(AnsweredComment(post_id=post.id, answer_id=row.id, consultation_id=consultation.id))
-    return row
-
-
-def answer_all(commented):
-    """Answers to all five: 4 shares the answer of 3; comment 3 (§ 2 ust. 1) changed § 2."""
-    c, (first, second, third, fourth, fifth) = commented.consultation, commented.comments
-    third.paragraph_number = 1
-    answer(c, [first], Decision.EXPLANATION, "Wolontariat opisuje § 4 programu.")
-    answer(c, [second], Decision.ACCEPTED, "Definicja zostanie rozszerzona.")
-    answer(c, [third, fourth], Decision.PARTLY_ACCEPTED, "Terminy wydłużono do **30 dni**.")
-    answer(c, [fifth], Decision.NOT_ACCEPTED, "Budżet gminy na to nie pozwala.")
-    db.session.add(ChangeLink(post_id=third.id, section_number=2, consultation_id=c.id))
-    db.session.commit()
-
-
-def publish(client, user, summary=SUMMARY):
-    login_as(client, user)
-    return client.post(PUBLISH, data={"summary": summary, "csrf_token": form_token(client, MANAGE)})
 
 
 def fresh_report(consultation) -> Report | None:
@@ -86,7 +59,7 @@ def test_the_staff_page_is_for_moderators_and_admins(client, commented):
     assert client.get(MANAGE).status_code == 302
     login_as(client, commented.anna)
     assert client.get(MANAGE).status_code == 403
-    assert client.post(PUBLISH, data={"summary": SUMMARY}).status_code == 403
+    assert client.post(PUBLISH, data={"summary": REPORT_SUMMARY}).status_code == 403
     for person in (commented.moderator, commented.admin):
         login_as(client, person)
         page = client.get(MANAGE)
@@ -96,7 +69,7 @@ def test_the_staff_page_is_for_moderators_and_admins(client, commented):
 def test_publishing_without_a_csrf_token_is_refused_and_keeps_the_text(client, commented):
     answer_all(commented)
     login_as(client, commented.moderator)
-    response = client.post(PUBLISH, data={"summary": SUMMARY})
+    response = client.post(PUBLISH, data={"summary": REPORT_SUMMARY})
     assert response.status_code == 400
     assert "Formularz był otwarty zbyt długo" in response.get_data(as_text=True)
     assert "17 do 30 września 2020 r." in response.get_data(as_text=True)
@@ -114,11 +87,11 @@ def test_staff_see_the_progress_and_save_the_summary(client, commented):
     assert "Odpowiedziano na 2 z 5 uwag." in page
     assert "Podgląd raportu" in page and 'aria-current="page"' in page
 
-    response = client.post(MANAGE, data={"summary": SUMMARY, "csrf_token": form_token(client, MANAGE)})
+    response = client.post(MANAGE, data={"summary": REPORT_SUMMARY, "csrf_token": form_token(client, MANAGE)})
     assert response.status_code == 303
     assert "Zapisano opis przebiegu konsultacji." in client.get(response.location).get_data(as_text=True)
     report = fresh_report(commented.consultation)
-    assert report.summary == SUMMARY and not report.is_published
+    assert report.summary == REPORT_SUMMARY and not report.is_published
     assert "<strong>17 do 30 września 2020 r.</strong>" in report.summary_html
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.actor_id == commented.moderator.id)) \
         == "report_summary_changed"
@@ -137,7 +110,7 @@ def test_a_too_long_summary_comes_back_with_the_typed_text(client, commented):
 def test_publishing_is_refused_while_comments_have_no_answer(client, commented):
     answer(commented.consultation, commented.comments[:3], Decision.ACCEPTED, "Tak.")
     db.session.commit()
-    response = publish(client, commented.moderator)
+    response = publish_with_the_form(client, commented.moderator)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Raport nie został opublikowany" in html
@@ -151,7 +124,7 @@ def test_publishing_is_refused_while_comments_have_no_answer(client, commented):
 
 def test_publishing_needs_the_summary_of_how_the_consultation_ran(client, commented):
     answer_all(commented)
-    html = publish(client, commented.moderator, summary="   ").get_data(as_text=True)
+    html = publish_with_the_form(client, commented.moderator, summary="   ").get_data(as_text=True)
     assert "Opisz przebieg konsultacji przed publikacją raportu." in html
     assert 'aria-invalid="true"' in html
     no_field = client.post(PUBLISH, data={"csrf_token": form_token(client, MANAGE)})
@@ -169,7 +142,7 @@ def test_a_moderator_publishes_and_the_participants_are_told_once(client, commen
     db.session.commit()
     answer_all(commented)
 
-    response = publish(client, commented.moderator)
+    response = publish_with_the_form(client, commented.moderator)
     assert response.status_code == 303
     follow = client.get(response.location).get_data(as_text=True)
     assert "Raport został opublikowany. Powiadomienie e-mail wysłano do 3 osób." in follow
@@ -200,7 +173,7 @@ def test_a_moderator_publishes_and_the_participants_are_told_once(client, commen
 
 def test_withdrawing_is_logged_and_republishing_sends_no_second_email(client, commented, smtp_sink):
     answer_all(commented)
-    publish(client, commented.moderator)
+    publish_with_the_form(client, commented.moderator)
     wait_for_mail(smtp_sink, 2)
     smtp_sink.clear()
 
@@ -212,7 +185,7 @@ def test_withdrawing_is_logged_and_republishing_sends_no_second_email(client, co
     assert anonymous.get(REPORT).status_code == 404
 
     login_as(client, commented.admin)
-    response = publish(client, commented.admin, summary=SUMMARY + " Poprawiono.")
+    response = publish_with_the_form(client, commented.admin, summary=REPORT_SUMMARY + " Poprawiono.")
     assert "Raport został opublikowany." in client.get(response.location).get_data(as_text=True)
     report = fresh_report(commented.consultation)
     assert report.is_published and report.summary.endswith("Poprawiono.")
@@ -231,7 +204,7 @@ def test_nobody_with_a_deleted_account_or_only_a_rejected_comment_is_emailed(cli
     commented.jan.deleted_at = clock.now_utc()
     db.session.commit()
     answer_all(commented)
-    publish(client, commented.moderator)
+    publish_with_the_form(client, commented.moderator)
     wait_for_mail(smtp_sink, 1)
     time.sleep(0.2)
     assert [m["To"] for m in smtp_sink.messages] == ["anna@ngo.example"]
@@ -242,7 +215,7 @@ def test_nobody_with_a_deleted_account_or_only_a_rejected_comment_is_emailed(cli
 @pytest.fixture
 def published(client, commented, smtp_sink):
     answer_all(commented)
-    assert publish(client, commented.moderator).status_code == 303
+    assert publish_with_the_form(client, commented.moderator).status_code == 303
     client.post("/wyloguj", data={"csrf_token": form_token(client, MANAGE)})
     return commented
 
@@ -312,7 +285,7 @@ def test_the_table_can_be_filtered_by_section_and_by_decision(client, published)
 
 def test_a_consultation_without_comments_gets_a_report_that_says_so(client, torun, make_user, smtp_sink):
     moderator = make_user("moderator@urzad.example", role=Role.MODERATOR)
-    assert publish(client, moderator).status_code == 303
+    assert publish_with_the_form(client, moderator).status_code == 303
     html = client.get(REPORT).get_data(as_text=True)
     assert "W konsultacjach nie zgłoszono uwag." in html and "<table" not in html
     assert smtp_sink.messages == []
@@ -341,7 +314,7 @@ def test_the_report_page_costs_the_same_queries_for_10_and_2000_comments(app, co
     general, section, anna, jan = (commented.general.id, commented.sections[2].id,
                                    commented.anna.id, commented.jan.id)
     answer_all(commented)
-    db.session.add(Report(consultation_id=consultation_id, summary=SUMMARY, published_at=clock.now_utc()))
+    db.session.add(Report(consultation_id=consultation_id, summary=REPORT_SUMMARY, published_at=clock.now_utc()))
     db.session.commit()
 
     def cost() -> int:

@@ -17,7 +17,8 @@ from portal.forum.models import PostState
 from portal.reports import answers
 from portal.reports.models import Answer, AnsweredComment, Decision
 from portal.reports.services import report_comments
-from tests.conftest import add_comment, form_token, login_as
+from tests.conftest import form_token, login_as
+from tests.factories import add_comment
 
 SLUG = "program-wspolpracy-2021"
 WORKSPACE = f"/zespol/konsultacje/{SLUG}/odpowiedzi"

@@ -21,7 +21,7 @@ from portal.registrations.models import (
     Status,
     WorkingGroup,
 )
-from tests.conftest import add_comment
+from tests.factories import add_comment
 
 SLUG = "program-wspolpracy-2021"
 DURING_SIGNUP = "2020-08-24 12:00:00"

@@ -16,6 +16,7 @@ from portal.consultations.models import Consultation, Document, DocumentKind, St
 from portal.extensions import db
 from portal.staff import documents, uploads
 from tests.conftest import form_token, login_as
+from tests.factories import pdf_bytes
 
 SLUG = "program-wspolpracy-2021"
 MANAGE = f"/zespol/konsultacje/{SLUG}/dokumenty"
@@ -25,11 +26,6 @@ MB = 1024 * 1024
 
 
 # --- tiny real documents, built here -----------------------------------------------------------
-
-def pdf_bytes(padding: int = 0) -> bytes:
-    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"%" + b"0" * padding
-            + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-
 
 def zip_bytes(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()

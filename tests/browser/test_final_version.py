@@ -12,7 +12,7 @@ from portal import clock
 from portal.extensions import db
 from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, Report
 from tests.browser.conftest import log_in_with_the_form as log_in
-from tests.test_final_version import FINAL
+from tests.factories import FINAL_DRAFT
 
 try:
     from playwright.sync_api import expect
@@ -70,7 +70,7 @@ def test_staff_upload_the_final_version_and_link_a_change_to_comments(page, answ
     expect(page.get_by_role("alert")).to_contain_text("Projekt jest pusty")
     assert_accessible(page)
 
-    page.get_by_label("Treść wersji końcowej w formacie Markdown").fill(FINAL)
+    page.get_by_label("Treść wersji końcowej w formacie Markdown").fill(FINAL_DRAFT)
     page.get_by_role("button", name="Podgląd").click()
     preview = page.get_by_role("region", name="Podgląd: projekt a wersja końcowa")
     expect(preview).to_contain_text("Nic nie zostało jeszcze zapisane")

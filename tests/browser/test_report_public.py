@@ -11,7 +11,7 @@ from portal import clock
 from portal.extensions import db
 from portal.reports.models import Decision, Report
 from tests.browser.conftest import log_in_with_the_form as log_in
-from tests.test_report_public import answer, answer_all
+from tests.factories import answer, answer_all
 
 try:
     from playwright.sync_api import expect

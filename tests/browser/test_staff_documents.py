@@ -8,7 +8,7 @@ group sign-up before the first page is opened; the admin logs in through the log
 import pytest
 
 from portal.accounts.models import Role
-from tests.test_staff_documents import pdf_bytes
+from tests.factories import pdf_bytes
 
 try:
     from playwright.sync_api import expect
