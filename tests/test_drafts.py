@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.accounts.models import Role
@@ -79,26 +79,6 @@ def sections_of(consultation) -> list[DraftSection]:
 def thread_of(consultation, number: int) -> Thread:
     return db.session.scalar(select(Thread).join(DraftSection, DraftSection.id == Thread.section_id).where(
         DraftSection.consultation_id == consultation.id, DraftSection.number == number))
-
-
-@pytest.fixture
-def torun(torun):
-    """The demo consultation without a draft (whether or not the demo seed publishes one)."""
-    db.session.execute(delete(Thread).where(Thread.consultation_id == torun.id))
-    db.session.execute(delete(DraftSection).where(DraftSection.consultation_id == torun.id))
-    db.session.commit()
-    return torun
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user("admin-zespol@example.org", role=Role.ADMIN, name="Ada Administratorka")
-
-
-@pytest.fixture
-def staff(client, admin, torun):
-    login_as(client, admin)
-    return client
 
 
 def page_text(response) -> str:
@@ -258,16 +238,14 @@ def test_a_refused_draft_changes_nothing(torun):
     assert [s.title for s in sections_of(torun)] == ["Postanowienia ogólne", "Cele", "Źródła finansowania"]
 
 
-def test_republishing_keeps_comments_and_locks_the_threads_of_removed_sections(torun, admin, make_user,
-                                                                               frozen_clock):
+def test_republishing_keeps_comments_and_locks_the_threads_of_removed_sections(torun, admin, jan, frozen_clock):
     frozen_clock.set_local(DURING_COMMENTS)
     drafts.publish(torun, draft(4), actor=admin)
     db.session.commit()
-    participant = make_user("uczestniczka@example.org", name="Ula Uczestniczka")
     kept, removed = thread_of(torun, 2), thread_of(torun, 4)
-    comment = services.post_comment(participant, kept, "Proponuję doprecyzować ust. 2.", paragraph=2)
+    comment = services.post_comment(jan, kept, "Proponuję doprecyzować ust. 2.", paragraph=2)
     frozen_clock.set_local("2020-09-20 12:05:00")
-    services.post_comment(participant, removed, "Uwaga do paragrafu, który zniknie.")
+    services.post_comment(jan, removed, "Uwaga do paragrafu, który zniknie.")
     db.session.commit()
     general_before = db.session.scalars(select(Thread.id).where(Thread.kind == ThreadKind.GENERAL)).all()
 
@@ -293,7 +271,7 @@ def test_republishing_keeps_comments_and_locks_the_threads_of_removed_sections(t
                                  .order_by(AuditLog.id)).all()
     assert [(e.before_data, e.after_data) for e in entries] == [
         ({"sections": 0}, {"sections": 4}), ({"sections": 4}, {"sections": 3})]
-    refused = services.may_post(participant, gone, services.comment_window(torun.id))
+    refused = services.may_post(jan, gone, services.comment_window(torun.id))
     assert not refused and "zamknięty" in refused.reason
 
 
@@ -310,9 +288,9 @@ def test_republishing_more_sections_adds_threads_only_for_the_new_ones(torun):
 
 # --- the staff page ---------------------------------------------------------------------------
 
-def test_admin_previews_without_saving_then_publishes(staff, torun, admin):
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "preview"})
+def test_admin_previews_without_saving_then_publishes(admin_client, torun, admin):
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "preview"})
     assert response.status_code == 200
     html = page_text(response)
     assert "Podgląd podziału projektu" in html
@@ -320,35 +298,35 @@ def test_admin_previews_without_saving_then_publishes(staff, torun, admin):
     assert textarea(response) == SAMPLE
     assert sections_of(torun) == []
 
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish"})
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/konsultacje/{SLUG}/forum")
     assert [s.title for s in sections_of(torun)] == ["Postanowienia ogólne", "Cele", "Źródła finansowania"]
     entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "draft_published")).one()
     assert (entry.actor_id, entry.target_id, entry.after_data) == (admin.id, torun.id, {"sections": 3})
-    forum = page_text(staff.get(response.headers["Location"]))
+    forum = page_text(admin_client.get(response.headers["Location"]))
     assert "Projekt dokumentu został opublikowany (paragrafy: 3, ustępy: 7)." in forum
     assert "§ 1. Postanowienia ogólne" in forum and "Uwagi ogólne" in forum
 
-    page = page_text(staff.get(PAGE))
+    page = page_text(admin_client.get(PAGE))
     assert "Obecnie opublikowany projekt" in page and "Źródła finansowania" in page
 
 
-def test_preview_shows_what_changes(staff, torun):
+def test_preview_shows_what_changes(admin_client, torun):
     drafts.publish(torun, draft(3))
     db.session.commit()
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": draft(2, prefix="Inny"),
-                                      "action": "preview"})
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": draft(2, prefix="Inny"),
+                                             "action": "preview"})
     html = page_text(response)
     assert "zmieniony tytuł (było: „Tytuł 1”)" in html
     assert "§ 3. Tytuł 3" in html and "zostaną zamknięte" in html
 
 
-def test_the_page_rejects_a_draft_with_a_clear_message_and_keeps_the_text(staff, torun):
-    token = form_token(staff, PAGE)
+def test_the_page_rejects_a_draft_with_a_clear_message_and_keeps_the_text(admin_client, torun):
+    token = form_token(admin_client, PAGE)
     text = "Wstęp bez nagłówka.\n\n## § 1. Zasady\n\nTreść."
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": text, "action": "publish"})
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": text, "action": "publish"})
     assert response.status_code == 200
     html = page_text(response)
     assert "Projekt musi zaczynać się od nagłówka paragrafu" in html and 'aria-invalid="true"' in html
@@ -356,17 +334,18 @@ def test_the_page_rejects_a_draft_with_a_clear_message_and_keeps_the_text(staff,
     assert sections_of(torun) == []
 
 
-def test_a_stale_token_keeps_the_text(staff, torun):
-    response = staff.post(PAGE, data={"csrf_token": "nieaktualny", "markdown": SAMPLE, "action": "publish"})
+def test_a_stale_token_keeps_the_text(admin_client, torun):
+    response = admin_client.post(PAGE, data={"csrf_token": "nieaktualny", "markdown": SAMPLE,
+                                             "action": "publish"})
     assert response.status_code == 400
     assert "Formularz nie został wysłany" in page_text(response)
     assert textarea(response) == SAMPLE
     assert sections_of(torun) == []
 
 
-def test_upload_of_a_markdown_file_publishes_it(staff, torun):
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={
+def test_upload_of_a_markdown_file_publishes_it(admin_client, torun):
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={
         "csrf_token": token, "markdown": "", "action": "publish",
         "upload": (io.BytesIO("\ufeff".encode() + SAMPLE.encode("utf-8")), "projekt.md")},
         content_type="multipart/form-data")
@@ -374,9 +353,9 @@ def test_upload_of_a_markdown_file_publishes_it(staff, torun):
     assert [s.title for s in sections_of(torun)] == ["Postanowienia ogólne", "Cele", "Źródła finansowania"]
 
 
-def test_preview_of_an_uploaded_file_puts_its_text_into_the_form(staff, torun):
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={
+def test_preview_of_an_uploaded_file_puts_its_text_into_the_form(admin_client, torun):
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={
         "csrf_token": token, "markdown": "", "action": "preview",
         "upload": (io.BytesIO(draft(2).encode("utf-8")), "projekt.TXT")}, content_type="multipart/form-data")
     assert response.status_code == 200
@@ -390,11 +369,11 @@ def test_preview_of_an_uploaded_file_puts_its_text_into_the_form(staff, torun):
     (b"## A\n\n" + b"x" * (1024 * 1024), "projekt.md", "Plik może mieć najwyżej 1 MB."),
     (b"## A\n\x00\x01", "projekt.txt", "To nie jest plik tekstowy"),
 ])
-def test_a_wrong_file_is_refused_and_the_typed_text_kept(staff, torun, content, filename, message):
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish",
-                                      "upload": (io.BytesIO(content), filename)},
-                          content_type="multipart/form-data")
+def test_a_wrong_file_is_refused_and_the_typed_text_kept(admin_client, torun, content, filename, message):
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish",
+                                             "upload": (io.BytesIO(content), filename)},
+                                 content_type="multipart/form-data")
     assert response.status_code == 200
     assert message in page_text(response)
     assert textarea(response) == SAMPLE
@@ -415,17 +394,17 @@ def test_anonymous_people_are_sent_to_log_in(client, torun):
     assert "/logowanie" in response.headers["Location"] and "next=" in response.headers["Location"]
 
 
-def test_unknown_consultation_is_not_found(staff):
-    assert staff.get("/zespol/konsultacje/nie-ma-takiej/projekt").status_code == 404
+def test_unknown_consultation_is_not_found(admin_client, torun):
+    assert admin_client.get("/zespol/konsultacje/nie-ma-takiej/projekt").status_code == 404
 
 
-def test_published_section_thread_shows_its_paragraphs_with_anchors(staff, torun):
-    token = form_token(staff, PAGE)
-    staff.post(PAGE, data={"csrf_token": token, "action": "publish",
-                           "markdown": drafts.DEMO_DRAFT.read_text(encoding="utf-8")})
+def test_published_section_thread_shows_its_paragraphs_with_anchors(admin_client, torun):
+    token = form_token(admin_client, PAGE)
+    admin_client.post(PAGE, data={"csrf_token": token, "action": "publish",
+                                  "markdown": drafts.DEMO_DRAFT.read_text(encoding="utf-8")})
     thread = thread_of(torun, 6)
     assert thread.title == "Priorytetowe zadania publiczne"
-    html = page_text(staff.get(f"/konsultacje/{SLUG}/forum/watek/{thread.id}"))
+    html = page_text(admin_client.get(f"/konsultacje/{SLUG}/forum/watek/{thread.id}"))
     count = db.session.scalar(select(func.count(DraftParagraph.id))
                               .where(DraftParagraph.section_id == thread.section_id))
     anchors = re.findall(r'id="par-6-(\d+)"', html)
@@ -451,11 +430,11 @@ def test_the_page_costs_the_same_few_queries_for_3_or_60_sections(app, torun, ad
     assert few == many <= 6
 
 
-def test_a_draft_consultation_can_be_prepared_before_it_is_published(staff, torun):
+def test_a_draft_consultation_can_be_prepared_before_it_is_published(admin_client, torun):
     torun.status = Status.DRAFT
     db.session.commit()
-    token = form_token(staff, PAGE)
-    response = staff.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish"})
+    token = form_token(admin_client, PAGE)
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": SAMPLE, "action": "publish"})
     assert response.status_code == 303
     assert db.session.get(Consultation, torun.id).status == Status.DRAFT
 

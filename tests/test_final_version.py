@@ -34,14 +34,8 @@ def text_of(html: str) -> str:
 
 
 @pytest.fixture
-def staff_client(client, commented):
-    login_as(client, commented.moderator)
-    return client
-
-
-@pytest.fixture
-def uploaded(staff_client, commented):
-    assert upload(staff_client, FINAL_DRAFT).status_code == 303
+def uploaded(commented, moderator_client):
+    assert upload(moderator_client, FINAL_DRAFT).status_code == 303
     return commented
 
 
@@ -56,8 +50,8 @@ def publish_report(consultation):
 
 # --- uploading -----------------------------------------------------------------------------------
 
-def test_staff_preview_the_final_version_before_saving_it(staff_client, commented):
-    response = upload(staff_client, FINAL_DRAFT, action="preview")
+def test_staff_preview_the_final_version_before_saving_it(commented, moderator_client):
+    response = upload(moderator_client, FINAL_DRAFT, action="preview")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Nic nie zostało jeszcze zapisane" in html
@@ -67,16 +61,16 @@ def test_staff_preview_the_final_version_before_saving_it(staff_client, commente
     assert db.session.scalars(select(FinalSection)).all() == []
 
 
-def test_saving_the_final_version_replaces_it_and_logs_each_upload(staff_client, commented):
-    response = upload(staff_client, FINAL_DRAFT)
+def test_saving_the_final_version_replaces_it_and_logs_each_upload(commented, moderator_client):
+    response = upload(moderator_client, FINAL_DRAFT)
     assert response.status_code == 303 and response.location.endswith(MANAGE)
-    page = staff_client.get(MANAGE)
+    page = moderator_client.get(MANAGE)
     assert "Zapisano wersję końcową dokumentu (paragrafy: 4, zmienione: 3)." in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
     assert [s.number for s in db.session.scalars(select(FinalSection).order_by(FinalSection.number))] == [1, 2, 3, 4]
     assert db.session.get(Report, commented.consultation.id).final_uploaded_at == clock.now_utc()
 
-    assert upload(staff_client, FINAL_DRAFT.split("## Wolontariat")[0]).status_code == 303
+    assert upload(moderator_client, FINAL_DRAFT.split("## Wolontariat")[0]).status_code == 303
     db.session.expire_all()
     assert [s.number for s in db.session.scalars(select(FinalSection).order_by(FinalSection.number))] == [1, 2, 3]
     log = db.session.scalars(select(AuditLog).where(AuditLog.action == "final_document_uploaded")
@@ -85,9 +79,9 @@ def test_saving_the_final_version_replaces_it_and_logs_each_upload(staff_client,
         (commented.moderator.id, 0, 4), (commented.moderator.id, 4, 3)]
 
 
-def test_the_final_version_can_be_a_markdown_file(staff_client, commented):
-    token = form_token(staff_client, MANAGE)
-    response = staff_client.post(MANAGE, data={
+def test_the_final_version_can_be_a_markdown_file(commented, moderator_client):
+    token = form_token(moderator_client, MANAGE)
+    response = moderator_client.post(MANAGE, data={
         "markdown": "", "action": "preview", "csrf_token": token,
         "upload": (io.BytesIO("\ufeff".encode() + FINAL_DRAFT.encode()), "wersja-koncowa.md")},
         content_type="multipart/form-data")
@@ -96,16 +90,16 @@ def test_the_final_version_can_be_a_markdown_file(staff_client, commented):
     assert "Gmina wspiera wolontariat." in html  # the file's text is now in the form, ready to save
 
 
-def test_a_text_without_section_headings_is_refused_with_the_text_kept(staff_client, commented):
-    response = upload(staff_client, "Tylko akapit bez nagłówka.")
+def test_a_text_without_section_headings_is_refused_with_the_text_kept(commented, moderator_client):
+    response = upload(moderator_client, "Tylko akapit bez nagłówka.")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Popraw błędy w formularzu" in html and "Tylko akapit bez nagłówka." in html
     assert db.session.scalars(select(FinalSection)).all() == []
 
 
-def test_a_stale_form_gives_the_text_back_and_saves_nothing(staff_client, commented):
-    response = staff_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save", "csrf_token": "stale"})
+def test_a_stale_form_gives_the_text_back_and_saves_nothing(commented, moderator_client):
+    response = moderator_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save", "csrf_token": "stale"})
     assert response.status_code == 400
     assert "z organizacjami pozarządowymi" in response.get_data(as_text=True)
     assert db.session.scalars(select(FinalSection)).all() == []
@@ -132,8 +126,8 @@ def test_the_difference_section_by_section(commented):
     assert shorter[2].paragraphs[0].kind == "deleted" and "<del>" in shorter[2].paragraphs[0].html
 
 
-def test_staff_see_unchanged_sections_collapsed_and_changes_marked(staff_client, uploaded):
-    html = staff_client.get(MANAGE).get_data(as_text=True)
+def test_staff_see_unchanged_sections_collapsed_and_changes_marked(uploaded, moderator_client):
+    html = moderator_client.get(MANAGE).get_data(as_text=True)
     unchanged = html[html.index('id="zmiana-1"') - 80:html.index('id="zmiana-2"')]
     assert "<details" in unchanged and "bez zmian" in unchanged
     assert "nowy" in html[html.index('id="zmiana-4"'):]
@@ -141,13 +135,13 @@ def test_staff_see_unchanged_sections_collapsed_and_changes_marked(staff_client,
     assert html.count("<ins>") >= 3 and "<del>" in html
 
 
-def test_text_in_the_final_version_is_never_markup(staff_client, commented):
+def test_text_in_the_final_version_is_never_markup(commented, moderator_client):
     hostile = FINAL_DRAFT.replace("Gmina wspiera wolontariat.",
                             'Gmina <script>alert(1)</script> wspiera <img src=x onerror="alert(2)"> wolontariat.')
     hostile = hostile.replace("Program określa", "Program <b onmouseover=alert(3)>określa")  # unchanged text
-    assert upload(staff_client, hostile).status_code == 303
+    assert upload(moderator_client, hostile).status_code == 303
     publish_report(commented.consultation)
-    for page in (staff_client.get(MANAGE), staff_client.get(CHANGES)):
+    for page in (moderator_client.get(MANAGE), moderator_client.get(CHANGES)):
         html = page.get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -161,16 +155,16 @@ def link(client, number, post_ids):
                                                 "csrf_token": form_token(client, MANAGE)})
 
 
-def test_staff_link_a_change_to_the_comments_that_caused_it(staff_client, uploaded):
-    html = staff_client.get(MANAGE).get_data(as_text=True)
+def test_staff_link_a_change_to_the_comments_that_caused_it(uploaded, moderator_client):
+    html = moderator_client.get(MANAGE).get_data(as_text=True)
     form = html[html.index('id="uwagi-2"'):html.index('id="zmiana-3"')]
     # Every comment of the report can be ticked, those on § 2 first (report numbers 3 and 4).
     assert re.findall(r"Uwaga nr (\d+)", form)[:2] == ["3", "4"]
     assert sorted(re.findall(r"Uwaga nr (\d+)", form)) == ["1", "2", "3", "4", "5"]
-    assert "osoba prywatna" in form and "Fundacja Rowerowa" in form
+    assert "osoba prywatna" in form and uploaded.anna.organisation.name in form
 
     on_section_2 = [uploaded.comments[2].id, uploaded.comments[3].id]
-    response = link(staff_client, 2, on_section_2)
+    response = link(moderator_client, 2, on_section_2)
     assert response.status_code == 303 and response.location.endswith(f"{MANAGE}#zmiana-2")
     data = report_comments(uploaded.consultation.id)
     assert [c.changed_sections for c in data.comments] == [[], [], [2], [2], []]
@@ -180,18 +174,18 @@ def test_staff_link_a_change_to_the_comments_that_caused_it(staff_client, upload
     assert entry.after_data == {"section": 2, "comments": sorted(on_section_2)}
 
     # Saving again replaces the section's links.
-    assert link(staff_client, 2, [uploaded.comments[3].id]).status_code == 303
+    assert link(moderator_client, 2, [uploaded.comments[3].id]).status_code == 303
     assert [c.changed_sections for c in report_comments(uploaded.consultation.id).comments] == [
         [], [], [], [2], []]
-    html = staff_client.get(MANAGE).get_data(as_text=True)
+    html = moderator_client.get(MANAGE).get_data(as_text=True)
     form = html[html.index('id="uwagi-2"'):html.index('id="zmiana-3"')]
     assert re.findall(r'value="(\d+)" id="[^"]+" checked', form) == [str(uploaded.comments[3].id)]
 
 
-def test_residents_see_which_comments_caused_each_change_once_the_report_is_published(app, staff_client,
-                                                                                       uploaded):
-    link(staff_client, 2, [uploaded.comments[2].id, uploaded.comments[3].id])
-    link(staff_client, 4, [uploaded.comments[0].id])
+def test_residents_see_which_comments_caused_each_change_once_the_report_is_published(app, uploaded,
+                                                                                       moderator_client):
+    link(moderator_client, 2, [uploaded.comments[2].id, uploaded.comments[3].id])
+    link(moderator_client, 4, [uploaded.comments[0].id])
     publish_report(uploaded.consultation)
     response = app.test_client().get(CHANGES)
     html = response.get_data(as_text=True)
@@ -202,13 +196,13 @@ def test_residents_see_which_comments_caused_each_change_once_the_report_is_publ
     assert f'href="/konsultacje/{SLUG}/raport#uwaga-4"' in section_2
     assert "Wprowadzono w odpowiedzi na uwagę nr 1" in text_of(html[html.index('id="zmiana-4"'):])
     assert "nr 3" not in text_of(html[html.index('id="zmiana-1"'):html.index('id="zmiana-2"')])
-    assert "Fundacja" not in html and "Jan Kowalski" not in html
+    assert "Fundacja" not in html and uploaded.jan.display_name not in html
 
 
-def test_only_a_changed_section_can_be_linked_and_only_to_comments_of_the_report(staff_client, uploaded):
-    assert link(staff_client, 1, [uploaded.comments[0].id]).status_code == 404   # § 1 unchanged
-    assert link(staff_client, 9, [uploaded.comments[0].id]).status_code == 404   # no § 9
-    response = link(staff_client, 2, [uploaded.comments[0].id, uploaded.pending.id])
+def test_only_a_changed_section_can_be_linked_and_only_to_comments_of_the_report(uploaded, moderator_client):
+    assert link(moderator_client, 1, [uploaded.comments[0].id]).status_code == 404   # § 1 unchanged
+    assert link(moderator_client, 9, [uploaded.comments[0].id]).status_code == 404   # no § 9
+    response = link(moderator_client, 2, [uploaded.comments[0].id, uploaded.pending.id])
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Wybierz uwagi z listy uwag w raporcie." in html
@@ -217,9 +211,9 @@ def test_only_a_changed_section_can_be_linked_and_only_to_comments_of_the_report
     assert db.session.scalars(select(ChangeLink)).all() == []
 
 
-def test_a_stale_link_form_keeps_the_ticks_and_saves_nothing(staff_client, uploaded):
-    response = staff_client.post(link_url(2), data={"comments": [str(uploaded.comments[2].id)],
-                                                     "csrf_token": "stale"})
+def test_a_stale_link_form_keeps_the_ticks_and_saves_nothing(uploaded, moderator_client):
+    response = moderator_client.post(link_url(2), data={"comments": [str(uploaded.comments[2].id)],
+                                                         "csrf_token": "stale"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Formularz był otwarty zbyt długo" in html
@@ -228,14 +222,14 @@ def test_a_stale_link_form_keeps_the_ticks_and_saves_nothing(staff_client, uploa
     assert db.session.scalars(select(ChangeLink)).all() == []
 
 
-def test_re_uploading_drops_links_of_sections_that_no_longer_differ(staff_client, uploaded):
-    link(staff_client, 2, [uploaded.comments[2].id])
-    link(staff_client, 3, [uploaded.comments[4].id])
+def test_re_uploading_drops_links_of_sections_that_no_longer_differ(uploaded, moderator_client):
+    link(moderator_client, 2, [uploaded.comments[2].id])
+    link(moderator_client, 3, [uploaded.comments[4].id])
     from tests.factories import SMALL_DRAFT
     back_to_draft_in_2 = SMALL_DRAFT.replace("10 000 000", "12 000 000")
-    response = upload(staff_client, back_to_draft_in_2)
+    response = upload(moderator_client, back_to_draft_in_2)
     assert response.status_code == 303
-    assert "Usunięto powiązania" in staff_client.get(MANAGE).get_data(as_text=True)
+    assert "Usunięto powiązania" in moderator_client.get(MANAGE).get_data(as_text=True)
     assert [(l.section_number, l.post_id) for l in db.session.scalars(select(ChangeLink))] == [
         (3, uploaded.comments[4].id)]
 
@@ -254,19 +248,19 @@ def test_the_back_office_page_is_for_staff(app, commented):
         assert staff.get(MANAGE).status_code == 200
 
 
-def test_posting_without_a_token_is_refused(staff_client, uploaded):
-    assert staff_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save"}).status_code == 400
-    assert staff_client.post(link_url(2), data={"comments": [str(uploaded.comments[2].id)]}).status_code == 400
+def test_posting_without_a_token_is_refused(uploaded, moderator_client):
+    assert moderator_client.post(MANAGE, data={"markdown": FINAL_DRAFT, "action": "save"}).status_code == 400
+    assert moderator_client.post(link_url(2), data={"comments": [str(uploaded.comments[2].id)]}).status_code == 400
     assert db.session.scalars(select(ChangeLink)).all() == []
 
 
-def test_the_changes_page_is_public_only_after_the_report_is_published(app, staff_client, uploaded):
+def test_the_changes_page_is_public_only_after_the_report_is_published(app, uploaded, moderator_client):
     anonymous = app.test_client()
     assert anonymous.get(CHANGES).status_code == 404
     participant = app.test_client()
     login_as(participant, uploaded.anna)
     assert participant.get(CHANGES).status_code == 404
-    preview = staff_client.get(CHANGES)
+    preview = moderator_client.get(CHANGES)
     assert preview.status_code == 200
     assert "widzi tylko zespół urzędu" in preview.get_data(as_text=True)
     publish_report(uploaded.consultation)

@@ -6,43 +6,13 @@ import pytest
 from sqlalchemy import select, update
 
 from portal import clock
-from portal.accounts.models import Organisation, Role
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import (DraftParagraph, DraftSection, Post, PostRevision, PostState, Thread,
-                                 ThreadKind)
+from portal.forum.models import Post, PostRevision, PostState, Thread, ThreadKind
 from tests.conftest import form_token, login_as
 
 SLUG = "program-wspolpracy-2021"
 IN_WINDOW = "2020-09-20 12:00:00"
-
-
-@pytest.fixture
-def general(torun):
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
-    db.session.add(thread)
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def section_thread(torun):
-    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
-    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>") for n in (1, 2, 3)]
-    db.session.add(section)
-    db.session.flush()
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id, title=section.title)
-    db.session.add(thread)
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def anna(make_user):
-    user = make_user("anna@ngo.example", name="Anna Nowak")
-    user.organisation = Organisation(name="Fundacja Rowerowa", verified_at=clock.now_utc())
-    db.session.commit()
-    return user
 
 
 def url(thread):
@@ -137,9 +107,9 @@ def test_a_locked_thread_takes_no_comments(client, general, anna, frozen_clock):
     assert comments() == []
 
 
-def test_staff_may_answer_after_the_window_as_the_office(client, general, make_user, frozen_clock):
+def test_staff_may_answer_after_the_window_as_the_office(client, general, moderator, frozen_clock):
     frozen_clock.set_local("2020-10-05 10:00:00")
-    login_as(client, make_user("urzad@example.org", role=Role.MODERATOR, name="Biuro NGO"))
+    login_as(client, moderator)
     write(client, general, "Dziękujemy za uwagi, odpowiedzi będą w raporcie.")
     [post] = comments()
     assert post.is_official
@@ -154,14 +124,13 @@ def test_a_comment_on_a_paragraph_on_behalf_of_an_organisation(client, section_t
     response = write(client, section_thread, "Proponuję dodać **konsultacje on-line**.", paragraph="2", on_behalf="y")
     assert response.status_code == 302 and response.headers["Location"] == f"/forum/uwagi/{comments()[0].id}"
     html = client.get(url(section_thread)).get_data(as_text=True)
-    assert "Uwaga do § 6 ust. 2" in html and "Fundacja Rowerowa" in html and "organizacja zweryfikowana" in html
+    assert "Uwaga do § 6 ust. 2" in html and anna.organisation.name in html and "organizacja zweryfikowana" in html
     assert "<strong>konsultacje on-line</strong>" in html
     assert 'id="par-6-2"' in html
     assert re.search(r'<time datetime="2020-09-20T12:00\+02:00">20 września 2020 r., godz. 12:00</time>', html)
 
 
-def test_replies_nest_four_levels_then_continue_flat_saying_to_whom(client, general, anna, make_user, frozen_clock):
-    jan = make_user("jan@ngo.example", name="Jan Kowalski")
+def test_replies_nest_four_levels_then_continue_flat_saying_to_whom(client, general, anna, jan, frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     parent = None
     for level in range(6):
@@ -173,16 +142,15 @@ def test_replies_nest_four_levels_then_continue_flat_saying_to_whom(client, gene
     assert depths == [0, 1, 2, 3, 4, 4]
     html = client.get(url(general)).get_data(as_text=True)
     assert html.count('class="comments comments--replies"') == 4  # four nested levels
-    assert "w odpowiedzi do: Anna Nowak" in html  # level 5 continues flat under level 4
+    assert f"w odpowiedzi do: {anna.display_name}" in html  # level 5 continues flat under level 4
 
 
-def test_replies_travel_with_their_comment_across_pages(client, general, anna, make_user, frozen_clock):
+def test_replies_travel_with_their_comment_across_pages(client, general, anna, jan, frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     roots = []
     for n in range(services.ROOTS_PER_PAGE + 2):
         frozen_clock.set(clock.now_utc() + timedelta(minutes=1))
         roots.append(services.post_comment(anna, general, f"Uwaga numer {n}"))
-    jan = make_user("jan@ngo.example", name="Jan")
     frozen_clock.set(clock.now_utc() + timedelta(minutes=1))
     late_reply = services.post_comment(jan, general, "Odpowiedź na pierwszą", parent=roots[0])
     db.session.commit()
@@ -245,7 +213,8 @@ def test_an_oversized_request_gets_a_413_page(app, client, general, anna, frozen
 
 # --- editing -------------------------------------------------------------------------------
 
-def test_authors_edit_while_the_window_is_open_and_moderators_see_revisions(client, app, general, anna, make_user, frozen_clock):
+def test_authors_edit_while_the_window_is_open_and_moderators_see_revisions(client, app, general, anna, jan, moderator,
+                                                                           frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     post = services.post_comment(anna, general, "Pierwsza wersja.")
     db.session.commit()
@@ -257,12 +226,12 @@ def test_authors_edit_while_the_window_is_open_and_moderators_see_revisions(clie
     assert [r.body for r in db.session.scalars(select(PostRevision))] == ["Pierwsza wersja."]
 
     other = app.test_client()
-    login_as(other, make_user("inny@ngo.example"))
+    login_as(other, jan)
     assert other.get(edit).status_code == 403
     assert other.get(f"/forum/uwagi/{post.id}/wersje").status_code == 403
-    moderator = app.test_client()
-    login_as(moderator, make_user("mod@example.org", role=Role.MODERATOR))
-    assert "Pierwsza wersja." in moderator.get(f"/forum/uwagi/{post.id}/wersje").get_data(as_text=True)
+    staff = app.test_client()
+    login_as(staff, moderator)
+    assert "Pierwsza wersja." in staff.get(f"/forum/uwagi/{post.id}/wersje").get_data(as_text=True)
 
     frozen_clock.set_local("2020-10-01 00:00:00")
     html = client.post(edit, data={"body": "Po terminie.", "action": "send",
@@ -272,8 +241,8 @@ def test_authors_edit_while_the_window_is_open_and_moderators_see_revisions(clie
 
 # --- notifications -------------------------------------------------------------------------
 
-def test_a_reply_emails_the_author_and_followers_who_want_it(client, general, anna, make_user, frozen_clock, smtp_sink):
-    jan = make_user("jan@ngo.example", name="Jan Kowalski")
+def test_a_reply_emails_the_author_and_followers_who_want_it(client, general, anna, jan, make_user, frozen_clock,
+                                                            smtp_sink):
     ewa = make_user("ewa@ngo.example", name="Ewa")
     frozen_clock.set_local(IN_WINDOW)
     first = services.post_comment(anna, general, "Uwaga Anny.")
@@ -284,11 +253,11 @@ def test_a_reply_emails_the_author_and_followers_who_want_it(client, general, an
     frozen_clock.set_local("2020-09-20 12:02:00")
     login_as(client, jan)
     write(client, general, "Zgadzam się z Anną.", parent_id=str(first.id))
-    [reply_mail] = smtp_sink.to("anna@ngo.example")
+    [reply_mail] = smtp_sink.to(anna.email)
     assert reply_mail["Subject"] == "Nowa odpowiedź na Twoją uwagę"
-    assert "Jan Kowalski" in reply_mail.get_content() and "Zgadzam się z Anną." in reply_mail.get_content()
-    assert smtp_sink.to("ewa@ngo.example") == []  # follows the thread, but asked for no e-mails
-    assert smtp_sink.to("jan@ngo.example") == []  # never about one's own comment
+    assert jan.display_name in reply_mail.get_content() and "Zgadzam się z Anną." in reply_mail.get_content()
+    assert smtp_sink.to(ewa.email) == []  # follows the thread, but asked for no e-mails
+    assert smtp_sink.to(jan.email) == []  # never about one's own comment
 
 
 # --- queries -------------------------------------------------------------------------------

@@ -2,13 +2,12 @@
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import Role
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation, ModerationMode
 from portal.extensions import db
 from portal.forum import services as forum
-from portal.forum.models import PostState, Thread, ThreadKind
-from tests.conftest import form_token, login_as
+from portal.forum.models import PostState
+from tests.conftest import form_token
 
 URL = "/zespol/konsultacje/program-wspolpracy-2021/moderacja"
 
@@ -22,36 +21,28 @@ def consultation():
     return db.session.scalar(select(Consultation))
 
 
-def test_the_setting_decides_whether_a_participants_comment_waits(client, torun, make_user, frozen_clock):
-    admin = make_user("admin@urzad.example", role=Role.ADMIN, name="Admin")
-    login_as(client, admin)
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
-    db.session.add(thread)
-    db.session.commit()
+def test_the_setting_decides_whether_a_participants_comment_waits(general, admin_client, admin, anna, jan,
+                                                                  frozen_clock):
     frozen_clock.set_local("2020-09-20 12:00:00")
-    trusted = make_user("zaufana@ngo.example")
-    trusted.is_trusted = True
-    other = make_user("inna@ngo.example")
+    anna.is_trusted = True  # Jan is not
     db.session.commit()
 
-    response = save(client, moderation_mode="untrusted", flag_threshold="5")
+    response = save(admin_client, moderation_mode="untrusted", flag_threshold="5")
     assert response.status_code == 302
     assert (consultation().moderation_mode, consultation().flag_threshold) == (ModerationMode.UNTRUSTED, 5)
-    assert forum.post_comment(trusted, thread, "Uwaga zaufanej osoby.").state == PostState.APPROVED
+    assert forum.post_comment(anna, general, "Uwaga zaufanej osoby.").state == PostState.APPROVED
     frozen_clock.set_local("2020-09-20 12:01:00")
-    assert forum.post_comment(other, thread, "Uwaga innej osoby.").state == PostState.PENDING
+    assert forum.post_comment(jan, general, "Uwaga innej osoby.").state == PostState.PENDING
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "moderation_settings_changed"))
     assert log.actor_id == admin.id and log.before_data["moderation_mode"] == "none"
 
 
 @pytest.mark.parametrize("threshold", ["0", "51", "abc", ""])
-def test_a_wrong_threshold_is_explained_next_to_the_field_and_nothing_changes(client, torun, make_user, threshold):
-    login_as(client, make_user("admin@urzad.example", role=Role.ADMIN))
-    html = save(client, moderation_mode="all", flag_threshold=threshold).get_data(as_text=True)
+def test_a_wrong_threshold_is_explained_next_to_the_field_and_nothing_changes(torun, admin_client, threshold):
+    html = save(admin_client, moderation_mode="all", flag_threshold=threshold).get_data(as_text=True)
     assert 'id="flag_threshold-error"' in html
     assert consultation().moderation_mode == ModerationMode.NONE
 
 
-def test_moderators_cannot_change_the_setting(client, torun, make_user):
-    login_as(client, make_user("mod@urzad.example", role=Role.MODERATOR))
-    assert client.get(URL).status_code == 403
+def test_moderators_cannot_change_the_setting(torun, moderator_client):
+    assert moderator_client.get(URL).status_code == 403

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from portal import clock
-from portal.accounts.models import Organisation, Role, User
+from portal.accounts.models import Role, User
 from portal.audit import AuditLog
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, ThreadKind
+from portal.forum.models import Post, PostState, Thread
 from portal.moderation import flags
 from portal.moderation.models import Flag, FlagReason
 from tests.conftest import form_token, login_as
@@ -22,41 +22,8 @@ IN_WINDOW = "2020-09-20 12:00:00"
 # --- fixtures and helpers --------------------------------------------------------------------
 
 @pytest.fixture
-def general(torun):
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
-    db.session.add(thread)
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def section_thread(torun):
-    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
-    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>") for n in (1, 2)]
-    db.session.add(section)
-    db.session.flush()
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id, title=section.title)
-    db.session.add(thread)
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def anna(make_user):
-    user = make_user("anna@ngo.example", name="Anna Nowak")
-    user.organisation = Organisation(name="Fundacja Rowerowa", verified_at=clock.now_utc())
-    db.session.commit()
-    return user
-
-
-@pytest.fixture
 def reporters(make_user):
     return [make_user(f"czytelnik{n}@ngo.example", name=f"Czytelnik {n}") for n in range(1, 5)]
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user("moderatorka@um.torun.example", role=Role.MODERATOR, name="Moderatorka Ewa")
 
 
 @pytest.fixture
@@ -263,10 +230,10 @@ def test_a_moderator_dismisses_reports_and_the_comment_comes_back(app, general, 
 
 
 def test_of_two_moderators_deciding_at_once_only_the_first_decides(app, general, anna, reporters, moderator,
-                                                                   make_user, window):
+                                                                   second_moderator, window):
     post = hidden_by_three(app, general, anna, reporters)
     first = client_for(app, moderator)
-    second = client_for(app, make_user("moderator2@um.torun.example", role=Role.MODERATOR, name="Moderator Piotr"))
+    second = client_for(app, second_moderator)
     first_page = first.get(tools_url(general)).get_data(as_text=True)
     second_page = second.get(tools_url(general)).get_data(as_text=True)
     second_token = form_token(second, tools_url(general))
@@ -276,7 +243,7 @@ def test_of_two_moderators_deciding_at_once_only_the_first_decides(app, general,
     late = second.post(f"/moderacja/uwagi/{post.id}/zgloszenia/oddal", data={
         "version": version_on_page(second_page, post, "oddal"), "csrf_token": second_token})
     assert late.status_code == 409
-    assert "Ta uwaga została już obsłużona przez: Moderatorka Ewa." in late.get_data(as_text=True)
+    assert f"Ta uwaga została już obsłużona przez: {moderator.display_name}." in late.get_data(as_text=True)
     decided = fresh(Post, post.id)
     assert (decided.state, decided.moderation_reason) == (PostState.HIDDEN, "spam")
     assert {f.resolution for f in db.session.scalars(select(Flag))} == {"agreed"}
@@ -360,8 +327,7 @@ def move(client, post, target, reason="dotyczy § 6", version=None):
                                    "csrf_token": form_token(client, page)})
 
 
-def test_a_comment_moves_with_two_levels_of_replies(app, general, section_thread, anna, reporters, moderator, window):
-    jan = reporters[0]
+def test_a_comment_moves_with_two_levels_of_replies(app, general, section_thread, anna, jan, moderator, window):
     root = write(anna, general, "Uwaga o formach współpracy.")
     reply = write(jan, general, "Odpowiedź Jana.", parent=root)
     reply_to_reply = write(anna, general, "Odpowiedź Anny na odpowiedź.", parent=reply)
@@ -395,8 +361,7 @@ def test_a_comment_moves_with_two_levels_of_replies(app, general, section_thread
     assert row.before_data["thread_id"] == general.id
 
 
-def test_a_moved_reply_becomes_a_comment_of_its_own(app, general, section_thread, anna, reporters, moderator, window):
-    jan = reporters[0]
+def test_a_moved_reply_becomes_a_comment_of_its_own(app, general, section_thread, anna, jan, moderator, window):
     root = write(anna, section_thread, "Uwaga do § 6.")
     root.paragraph_number = 2
     reply = write(jan, section_thread, "Odpowiedź nie na temat.", parent=root)
@@ -428,14 +393,14 @@ def test_replies_stored_flat_past_the_fourth_level_move_with_their_comment(app, 
 
 
 def test_moving_needs_another_thread_and_a_reason_and_the_current_version(app, general, section_thread, anna,
-                                                                         moderator, make_user, window):
+                                                                         moderator, second_moderator, window):
     post = write(anna, general, "Uwaga.")
     client = client_for(app, moderator)
     html = move(client, post, general).get_data(as_text=True)
     assert "Wybierz wątek, do którego przenieść uwagę." in html
     assert "Podaj powód" in move(client, post, section_thread, reason="").get_data(as_text=True)
     version = fresh(Post, post.id).version
-    other = client_for(app, make_user("moderator2@um.torun.example", role=Role.MODERATOR))
+    other = client_for(app, second_moderator)
     assert move(client, post, section_thread, version=version).status_code == 303
     late = move(other, post, general, version=version)
     assert late.status_code == 409 and "została już obsłużona" in late.get_data(as_text=True)
@@ -449,8 +414,8 @@ def test_a_moderator_blocks_a_participant_until_a_date(app, general, anna, moder
     client = client_for(app, moderator)
     page = f"/moderacja/uzytkownicy/{anna.id}"
     html = client.get(page).get_data(as_text=True)
-    assert "Anna Nowak" in html and "Fundacja Rowerowa" in html and "opublikowane: 1" in html
-    assert "anna@ngo.example" not in html  # moderators do not need the address
+    assert anna.display_name in html and anna.organisation.name in html and "opublikowane: 1" in html
+    assert anna.email not in html  # moderators do not need the address
     response = client.post(f"{page}/blokada", data={"blocked_until": "2020-09-25", "block_reason": "Powtarzany spam.",
                                                     "csrf_token": form_token(client, page)})
     assert response.status_code == 303 and response.headers["Location"] == page
@@ -465,7 +430,7 @@ def test_a_moderator_blocks_a_participant_until_a_date(app, general, anna, moder
     text = refused.get_data(as_text=True)
     assert "Twoje konto jest zablokowane (do 25 września 2020 r.)" in text and "Powtarzany spam." in text
     assert len(db.session.scalars(select(Post)).all()) == 1
-    [message] = smtp_sink.to("anna@ngo.example")
+    [message] = smtp_sink.to(anna.email)
     assert "zablokowane" in message["Subject"]
     assert "do 25 września 2020 r. włącznie" in message.get_content() and "Powtarzany spam." in message.get_content()
 
@@ -486,7 +451,7 @@ def test_a_moderator_unblocks_and_trusts_a_participant(app, anna, moderator, win
     assert fresh(User, anna.id).is_trusted
     assert [(row.action, row.actor_id) for row in db.session.scalars(select(AuditLog).order_by(AuditLog.id))] == [
         ("user_unblocked", moderator.id), ("trust_changed", moderator.id)]
-    assert smtp_sink.to("anna@ngo.example")  # told about the unblock
+    assert smtp_sink.to(anna.email)  # told about the unblock
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MODERATOR])

@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from portal.accounts.models import Role
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation
 from portal.extensions import db
@@ -34,17 +33,6 @@ DURING_SIGNUP = "2020-08-24 12:00:00"
 def signup_open(torun, frozen_clock):
     frozen_clock.set_local(DURING_SIGNUP)
     return torun
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user("moderatorka@example.org", role=Role.MODERATOR, name="Maria Moderatorka")
-
-
-@pytest.fixture
-def staff(client, moderator):
-    login_as(client, moderator)
-    return client
 
 
 def groups() -> list[WorkingGroup]:
@@ -113,7 +101,7 @@ def text(html) -> str:
 
 # --- seeing the registrations -----------------------------------------------------------------
 
-def test_staff_see_seat_holders_waiting_list_and_ended_registrations_with_all_details(staff, signup_open,
+def test_staff_see_seat_holders_waiting_list_and_ended_registrations_with_all_details(moderator_client, signup_open,
                                                                                          frozen_clock):
     small = groups()[3]  # capacity 10
     anna = register(small, 1, full_name="Anna Żółkiewska", organisation_name="Fundacja „Łódź i okolice”",
@@ -128,7 +116,7 @@ def test_staff_see_seat_holders_waiting_list_and_ended_registrations_with_all_de
     db.session.commit()
 
     frozen_clock.set_local("2020-08-24 13:00:00")
-    response = staff.get(OVERVIEW)
+    response = moderator_client.get(OVERVIEW)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
@@ -161,9 +149,9 @@ def test_staff_see_seat_holders_waiting_list_and_ended_registrations_with_all_de
     assert f"{groups()[0].name} (wolnych miejsc: 12)" in move_select.replace("&#34;", '"')
 
 
-def test_the_overview_is_accessible_in_structure(staff, signup_open):
+def test_the_overview_is_accessible_in_structure(moderator_client, signup_open):
     register(groups()[0], 1)
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     levels = [int(level) for level in re.findall(r"<h([1-6])", html.split('id="tresc"', 1)[1])]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no skipped levels
     assert html.count("<table") == html.count("<caption>") > 0
@@ -176,7 +164,7 @@ def test_the_overview_is_accessible_in_structure(staff, signup_open):
 
 
 def test_expired_holds_are_released_when_staff_look_and_the_seat_goes_to_the_first_waiting(
-        staff, signup_open, frozen_clock, smtp_sink):
+        moderator_client, signup_open, frozen_clock, smtp_sink):
     small = groups()[4]
     first, *_rest = fill(small, 10)
     waiting = register(small, 200)
@@ -187,7 +175,7 @@ def test_expired_holds_are_released_when_staff_look_and_the_seat_goes_to_the_fir
     smtp_sink.clear()
 
     frozen_clock.set_local("2020-08-26 12:00:01")  # 48 hours after the first hold
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert reload(first).status == Status.EXPIRED and reload(waiting).status == Status.PENDING
     section = group_section(html, small)
     assert "Osoba 200" in table(section, "Zajmują miejsce")
@@ -197,11 +185,11 @@ def test_expired_holds_are_released_when_staff_look_and_the_seat_goes_to_the_fir
 
 # --- confirm, cancel, move --------------------------------------------------------------------
 
-def test_staff_confirm_a_held_seat(staff, moderator, signup_open, smtp_sink):
+def test_staff_confirm_a_held_seat(moderator_client, moderator, signup_open, smtp_sink):
     registration = register(groups()[0], 1)
     smtp_sink.clear()
 
-    response = post(staff, action(registration, "potwierdz"), {})
+    response = post(moderator_client, action(registration, "potwierdz"), {})
     assert response.status_code == 303
     assert response.headers["Location"] == f"{OVERVIEW}#grupa-{registration.group_id}"
     assert response.headers["Cache-Control"] == "no-store"
@@ -209,33 +197,34 @@ def test_staff_confirm_a_held_seat(staff, moderator, signup_open, smtp_sink):
     assert [m["To"] for m in smtp_sink.messages] == ["osoba1@ngo.example"]
     [entry] = log_rows()
     assert (entry.actor_id, entry.action, entry.target_id) == (moderator.id, "registration_confirmed", registration.id)
-    assert "Potwierdzono zgłoszenie: Osoba 1." in staff.get(OVERVIEW).get_data(as_text=True)
+    assert "Potwierdzono zgłoszenie: Osoba 1." in moderator_client.get(OVERVIEW).get_data(as_text=True)
 
     # Pressed again (a second tab): nothing changes and nothing more is logged.
-    post(staff, action(registration, "potwierdz"), {})
+    post(moderator_client, action(registration, "potwierdz"), {})
     assert len(log_rows()) == 1
-    assert "Bez zmian: zgłoszenie Osoba 1 było już potwierdzone." in staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
+    assert "Bez zmian: zgłoszenie Osoba 1 było już potwierdzone." in html
 
 
-def test_a_waiting_place_cannot_be_confirmed_and_staff_are_told_why(staff, signup_open):
+def test_a_waiting_place_cannot_be_confirmed_and_staff_are_told_why(moderator_client, signup_open):
     small = groups()[3]
     fill(small, 10)
     waiting = register(small, 200)
-    response = post(staff, action(waiting, "potwierdz"), {})
+    response = post(moderator_client, action(waiting, "potwierdz"), {})
     assert response.status_code == 303
     assert reload(waiting).status == Status.WAITING and log_rows() == []
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert '<p class="flash flash--error">Tego zgłoszenia nie można już potwierdzić.</p>' in html
 
 
 def test_cancelling_with_a_reason_tells_the_person_and_gives_the_seat_to_the_first_waiting(
-        staff, moderator, signup_open, smtp_sink):
+        moderator_client, moderator, signup_open, smtp_sink):
     small = groups()[3]
     holders = fill(small, 10)
     first_waiting, second_waiting = register(small, 200), register(small, 201)
     smtp_sink.clear()
 
-    response = post(staff, action(holders[0], "anuluj"), {"cancel_reason": "Zgłoszenie złożone dwukrotnie"})
+    response = post(moderator_client, action(holders[0], "anuluj"), {"cancel_reason": "Zgłoszenie złożone dwukrotnie"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"{OVERVIEW}#grupa-{small.id}"
 
@@ -254,7 +243,7 @@ def test_cancelling_with_a_reason_tells_the_person_and_gives_the_seat_to_the_fir
     assert (entry.actor_id, entry.action, entry.reason) == (moderator.id, "registration_cancelled",
                                                             "Zgłoszenie złożone dwukrotnie")
 
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert "Anulowano zgłoszenie: Osoba 100." in html
     section = group_section(html, small)
     ended = text(table(section, "Zakończone zgłoszenia"))
@@ -262,11 +251,12 @@ def test_cancelling_with_a_reason_tells_the_person_and_gives_the_seat_to_the_fir
     assert re.search(r"<td>1</td>\s*<th scope=\"row\">Osoba 201</th>", table(section, "Lista oczekujących"))
 
 
-def test_cancelling_without_a_reason_reshows_the_page_with_the_error_by_the_field(staff, signup_open, smtp_sink):
+def test_cancelling_without_a_reason_reshows_the_page_with_the_error_by_the_field(moderator_client, signup_open,
+                                                                                  smtp_sink):
     registration = register(groups()[0], 1)
     smtp_sink.clear()
 
-    response = post(staff, action(registration, "anuluj"), {"cancel_reason": "   "})
+    response = post(moderator_client, action(registration, "anuluj"), {"cancel_reason": "   "})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     field_id = f"cancel_reason-{registration.id}"
@@ -277,67 +267,68 @@ def test_cancelling_without_a_reason_reshows_the_page_with_the_error_by_the_fiel
     assert reload(registration).status == Status.PENDING and log_rows() == [] and smtp_sink.messages == []
 
 
-def test_a_stale_form_is_refused_with_what_was_typed_kept(staff, signup_open):
+def test_a_stale_form_is_refused_with_what_was_typed_kept(moderator_client, signup_open):
     registration = register(groups()[0], 1)
-    response = staff.post(action(registration, "anuluj"), data={"cancel_reason": "Rezygnacja telefoniczna"})
+    response = moderator_client.post(action(registration, "anuluj"), data={"cancel_reason": "Rezygnacja telefoniczna"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Formularz nie został wysłany" in html and 'value="Rezygnacja telefoniczna"' in html
     assert reload(registration).status == Status.PENDING and log_rows() == []
 
 
-def test_a_stale_confirm_button_is_refused_and_changes_nothing(staff, signup_open):
+def test_a_stale_confirm_button_is_refused_and_changes_nothing(moderator_client, signup_open):
     registration = register(groups()[0], 1)
-    response = staff.post(action(registration, "potwierdz"), data={})
+    response = moderator_client.post(action(registration, "potwierdz"), data={})
     assert response.status_code == 400 and "Formularz nie został wysłany" in response.get_data(as_text=True)
     assert reload(registration).status == Status.PENDING and log_rows() == []
 
 
-def test_what_people_typed_is_shown_as_text_never_as_markup(staff, signup_open):
+def test_what_people_typed_is_shown_as_text_never_as_markup(moderator_client, signup_open):
     registration = register(groups()[0], 1, full_name="<b>Jan</b>", prior_activity="<script>alert(1)</script>")
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert "<b>Jan</b>" not in html and "&lt;b&gt;Jan&lt;/b&gt;" in html
     assert "<script>alert(1)</script>" not in html
-    post(staff, action(registration, "potwierdz"), {})
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    post(moderator_client, action(registration, "potwierdz"), {})
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert "Potwierdzono zgłoszenie: &lt;b&gt;Jan&lt;/b&gt;." in html
 
 
-def test_an_ended_registration_cannot_be_cancelled_again(staff, signup_open):
+def test_an_ended_registration_cannot_be_cancelled_again(moderator_client, signup_open):
     registration = register(groups()[0], 1)
     services.withdraw(registration)
     db.session.commit()
-    post(staff, action(registration, "anuluj"), {"cancel_reason": "Test"})
+    post(moderator_client, action(registration, "anuluj"), {"cancel_reason": "Test"})
     assert reload(registration).status == Status.WITHDRAWN and log_rows() == []
-    assert "To zgłoszenie jest już zakończone." in staff.get(OVERVIEW).get_data(as_text=True)
+    assert "To zgłoszenie jest już zakończone." in moderator_client.get(OVERVIEW).get_data(as_text=True)
 
 
-def test_moving_to_a_full_group_is_refused_and_changes_nothing(staff, signup_open, smtp_sink):
+def test_moving_to_a_full_group_is_refused_and_changes_nothing(moderator_client, signup_open, smtp_sink):
     source, full = groups()[0], groups()[3]
     fill(full, 10)
     person = register(source, 1)
     smtp_sink.clear()
 
-    response = post(staff, action(person, "przenies"), {"target_group": str(full.id), "move_reason": "Prośba"})
+    response = post(moderator_client, action(person, "przenies"),
+                    {"target_group": str(full.id), "move_reason": "Prośba"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"{OVERVIEW}#grupa-{source.id}"
     moved = reload(person)
     assert (moved.group_id, moved.status) == (source.id, Status.PENDING)
     assert log_rows() == [] and smtp_sink.messages == []
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     refusal = f'<p class="flash flash--error">W grupie „{full.name}” nie ma wolnych miejsc.</p>'
     assert refusal in html.replace("&#34;", '"')
     assert "Miejsca zajęte: 10 z 10" in text(group_section(html, full))
 
 
 def test_moving_a_seat_holder_frees_the_seat_for_the_first_waiting_in_the_old_group(
-        staff, moderator, signup_open, smtp_sink):
+        moderator_client, moderator, signup_open, smtp_sink):
     old, new = groups()[3], groups()[0]
     holders = fill(old, 10)
     first_waiting = register(old, 200)
     smtp_sink.clear()
 
-    response = post(staff, action(holders[2], "przenies"),
+    response = post(moderator_client, action(holders[2], "przenies"),
                     {"target_group": str(new.id), "move_reason": "Bliżej jej działalności"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"{OVERVIEW}#grupa-{new.id}"
@@ -352,51 +343,51 @@ def test_moving_a_seat_holder_frees_the_seat_for_the_first_waiting_in_the_old_gr
                                                             "Bliżej jej działalności")
     assert entry.before_data["group"] == old.name and entry.after_data["group"] == new.name
 
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert "Osoba 102" in table(group_section(html, new), "Zajmują miejsce")
     old_section = group_section(html, old)
     assert "Osoba 200" in table(old_section, "Zajmują miejsce") and "Lista oczekujących" not in old_section
 
 
-def test_moving_someone_from_the_waiting_list_gives_them_a_seat_to_confirm(staff, signup_open):
+def test_moving_someone_from_the_waiting_list_gives_them_a_seat_to_confirm(moderator_client, signup_open):
     old, new = groups()[3], groups()[1]
     fill(old, 10)
     waiting = register(old, 200)
-    post(staff, action(waiting, "przenies"), {"target_group": str(new.id), "move_reason": ""})
+    post(moderator_client, action(waiting, "przenies"), {"target_group": str(new.id), "move_reason": ""})
     moved = reload(waiting)
     assert (moved.group_id, moved.status) == (new.id, Status.PENDING) and moved.hold_expires_at is not None
 
 
-def test_a_registration_cannot_be_moved_to_its_own_or_another_consultations_group(staff, signup_open):
+def test_a_registration_cannot_be_moved_to_its_own_or_another_consultations_group(moderator_client, signup_open):
     person = register(groups()[0], 1)
-    response = post(staff, action(person, "przenies"), {"target_group": str(person.group_id)})
+    response = post(moderator_client, action(person, "przenies"), {"target_group": str(person.group_id)})
     assert response.status_code == 200 and f'id="target_group-{person.id}-error"' in response.get_data(as_text=True)
-    response = post(staff, action(person, "przenies"), {"target_group": "999999"})
+    response = post(moderator_client, action(person, "przenies"), {"target_group": "999999"})
     assert response.status_code == 200
     assert reload(person).group_id == groups()[0].id and log_rows() == []
 
 
 # --- the meeting's link -----------------------------------------------------------------------
 
-def test_staff_set_the_meeting_link_and_the_change_is_logged(staff, moderator, signup_open):
+def test_staff_set_the_meeting_link_and_the_change_is_logged(moderator_client, moderator, signup_open):
     meeting = db.session.scalar(select(Meeting))
     meeting.join_url = ""
     services.register_for_meeting(meeting, services.Applicant("Jan Kowalski", "jan@ngo.example", "Klub Sportowy", True))
     db.session.commit()
     url = f"/zespol/spotkania/{meeting.id}/link"
-    assert "jeszcze nie podano" in staff.get(OVERVIEW).get_data(as_text=True)
+    assert "jeszcze nie podano" in moderator_client.get(OVERVIEW).get_data(as_text=True)
 
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     meetings_part = html.split('id="spotkania"', 1)[1]
     row = text(table(meetings_part, "Zgłoszenia na spotkanie"))
     assert "Jan Kowalski" in row and "jan@ngo.example" in row and "czeka na potwierdzenie adresu e-mail" in row
 
-    response = post(staff, url, {"join_url": "http://meet.example.org/abc"})
+    response = post(moderator_client, url, {"join_url": "http://meet.example.org/abc"})
     assert response.status_code == 200
     assert f'id="join_url-{meeting.id}-error"' in response.get_data(as_text=True)
     assert reload(meeting).join_url == ""
 
-    response = post(staff, url, {"join_url": " https://meet.example.org/abc-def "})
+    response = post(moderator_client, url, {"join_url": " https://meet.example.org/abc-def "})
     assert response.status_code == 303 and response.headers["Location"] == f"{OVERVIEW}#spotkanie-{meeting.id}"
     assert reload(meeting).join_url == "https://meet.example.org/abc-def"
     [entry] = log_rows()
@@ -404,13 +395,13 @@ def test_staff_set_the_meeting_link_and_the_change_is_logged(staff, moderator, s
         moderator.id, "meeting_link_set", "meeting", meeting.id)
     assert entry.before_data == {"join_url": ""}
     assert entry.after_data == {"join_url": "https://meet.example.org/abc-def"}
-    assert 'value="https://meet.example.org/abc-def"' in staff.get(OVERVIEW).get_data(as_text=True)
+    assert 'value="https://meet.example.org/abc-def"' in moderator_client.get(OVERVIEW).get_data(as_text=True)
 
-    post(staff, url, {"join_url": "https://meet.example.org/abc-def"})  # the same again: no new log row
+    post(moderator_client, url, {"join_url": "https://meet.example.org/abc-def"})  # the same again: no new log row
     assert len(log_rows()) == 1
 
 
-def test_changing_a_link_already_sent_warns_staff_to_write_to_those_people(staff, signup_open, frozen_clock):
+def test_changing_a_link_already_sent_warns_staff_to_write_to_those_people(moderator_client, signup_open, frozen_clock):
     meeting = db.session.scalar(select(Meeting))
     registration = services.register_for_meeting(
         meeting, services.Applicant("Jan Kowalski", "jan@ngo.example", "Klub Sportowy", True))
@@ -421,8 +412,8 @@ def test_changing_a_link_already_sent_warns_staff_to_write_to_those_people(staff
     assert services.send_meeting_links() == 1
     db.session.commit()
 
-    post(staff, f"/zespol/spotkania/{meeting.id}/link", {"join_url": "https://meet.example.org/new"})
-    html = staff.get(OVERVIEW).get_data(as_text=True)
+    post(moderator_client, f"/zespol/spotkania/{meeting.id}/link", {"join_url": "https://meet.example.org/new"})
+    html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     assert "1 os. dostało już poprzedni link" in html
     meeting_table = table(html.split('id="spotkania"', 1)[1], "Zgłoszenia na spotkanie")
     assert "3 września 2020 r., godz. 10:00" in text(meeting_table)  # when the link went out
@@ -441,8 +432,8 @@ def tricky(signup_open):
     return small
 
 
-def test_csv_export_neutralises_formulas_and_keeps_polish_letters(staff, tricky):
-    response = staff.get(CSV_URL)
+def test_csv_export_neutralises_formulas_and_keeps_polish_letters(moderator_client, tricky):
+    response = moderator_client.get(CSV_URL)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -469,8 +460,8 @@ def test_csv_export_neutralises_formulas_and_keeps_polish_letters(staff, tricky)
         assert not any(cell.startswith(exports.FORMULA_STARTS) for cell in row)
 
 
-def test_xlsx_export_has_no_formulas_and_keeps_polish_letters(staff, tricky):
-    response = staff.get(XLSX_URL)
+def test_xlsx_export_has_no_formulas_and_keeps_polish_letters(moderator_client, tricky):
+    response = moderator_client.get(XLSX_URL)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"] == f'attachment; filename="zapisy-{SLUG}.xlsx"'
@@ -490,9 +481,9 @@ def test_xlsx_export_has_no_formulas_and_keeps_polish_letters(staff, tricky):
     assert (last["Imię i nazwisko"], last["Miejsce na liście oczekujących"]) == ("Osoba 200", 1)
 
 
-def test_exports_are_logged_as_personal_data_leaving_the_system(staff, moderator, tricky):
-    staff.get(CSV_URL)
-    staff.get(XLSX_URL)
+def test_exports_are_logged_as_personal_data_leaving_the_system(moderator_client, moderator, tricky):
+    moderator_client.get(CSV_URL)
+    moderator_client.get(XLSX_URL)
     assert [(e.actor_id, e.action, e.target_type, e.after_data) for e in log_rows()] == [
         (moderator.id, "registrations_exported", "consultation", {"format": "csv", "rows": 11}),
         (moderator.id, "registrations_exported", "consultation", {"format": "xlsx", "rows": 11})]
@@ -506,12 +497,12 @@ def test_safe_cell(value, expected):
     assert exports.safe_cell(value) == expected
 
 
-def test_control_characters_cannot_uncover_a_formula(staff, signup_open):
+def test_control_characters_cannot_uncover_a_formula(moderator_client, signup_open):
     register(groups()[0], 1, organisation_name="\x01=cmd|' /C calc'!A0")
-    sheet = load_workbook(io.BytesIO(staff.get(XLSX_URL).get_data())).active
+    sheet = load_workbook(io.BytesIO(moderator_client.get(XLSX_URL).get_data())).active
     values = [cell.value for cell in sheet[2]]
     assert "'=cmd|' /C calc'!A0" in values
-    body = staff.get(CSV_URL).get_data().decode("utf-8-sig")
+    body = moderator_client.get(CSV_URL).get_data().decode("utf-8-sig")
     assert "'=cmd|' /C calc'!A0" in body
 
 
@@ -529,11 +520,11 @@ def staff_requests(registration, meeting):
     ]
 
 
-def test_participants_get_403_on_every_staff_page_and_action(client, make_user, signup_open):
+def test_participants_get_403_on_every_staff_page_and_action(client, jan, signup_open):
     registration = register(groups()[0], 1)
     meeting = db.session.scalar(select(Meeting))
     link = meeting.join_url
-    login_as(client, make_user("uczestnik@example.org"))
+    login_as(client, jan)
     token = form_token(client, "/")
     for method, url, data in staff_requests(registration, meeting):
         response = getattr(client, method)(url, data={**data, "csrf_token": token})
@@ -551,25 +542,25 @@ def test_anonymous_visitors_are_sent_to_log_in_on_every_staff_page_and_action(cl
     assert reload(registration).status == Status.PENDING and log_rows() == []
 
 
-def test_admins_are_staff_too(client, make_user, signup_open):
+def test_admins_are_staff_too(admin_client, signup_open):
     register(groups()[0], 1)
-    login_as(client, make_user("administratorka@example.org", role=Role.ADMIN))
-    assert client.get(OVERVIEW).status_code == 200
-    assert client.get(CSV_URL).status_code == 200
+    assert admin_client.get(OVERVIEW).status_code == 200
+    assert admin_client.get(CSV_URL).status_code == 200
 
 
-def test_an_unknown_consultation_or_registration_is_404(staff, signup_open):
-    assert staff.get("/zespol/konsultacje/nie-ma-takich/zapisy").status_code == 404
-    assert staff.get("/zespol/konsultacje/nie-ma-takich/zapisy.csv").status_code == 404
-    assert post(staff, "/zespol/zgloszenia/999999/anuluj", {"cancel_reason": "x"}).status_code == 404
-    assert post(staff, "/zespol/spotkania/999999/link", {"join_url": "https://a.example.org"}).status_code == 404
+def test_an_unknown_consultation_or_registration_is_404(moderator_client, signup_open):
+    assert moderator_client.get("/zespol/konsultacje/nie-ma-takich/zapisy").status_code == 404
+    assert moderator_client.get("/zespol/konsultacje/nie-ma-takich/zapisy.csv").status_code == 404
+    assert post(moderator_client, "/zespol/zgloszenia/999999/anuluj", {"cancel_reason": "x"}).status_code == 404
+    assert post(moderator_client, "/zespol/spotkania/999999/link",
+                {"join_url": "https://a.example.org"}).status_code == 404
 
 
-def test_personal_data_responses_are_never_cached(staff, signup_open):
+def test_personal_data_responses_are_never_cached(moderator_client, signup_open):
     registration = register(groups()[0], 1)
-    for response in (staff.get(OVERVIEW), staff.get(CSV_URL), staff.get(XLSX_URL),
-                     post(staff, action(registration, "anuluj"), {"cancel_reason": ""}),
-                     post(staff, action(registration, "potwierdz"), {})):
+    for response in (moderator_client.get(OVERVIEW), moderator_client.get(CSV_URL), moderator_client.get(XLSX_URL),
+                     post(moderator_client, action(registration, "anuluj"), {"cancel_reason": ""}),
+                     post(moderator_client, action(registration, "potwierdz"), {})):
         assert response.headers["Cache-Control"] == "no-store"
 
 

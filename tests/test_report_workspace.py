@@ -76,11 +76,6 @@ def answer_count() -> int:
     return db.session.scalar(select(func.count(Answer.id)))
 
 
-def staff(client, commented, who="moderator"):
-    login_as(client, getattr(commented, who))
-    return client
-
-
 # --- who may answer ---------------------------------------------------------------------------
 
 def test_anonymous_visitors_are_sent_to_log_in(client, commented):
@@ -103,48 +98,45 @@ def test_participants_may_not_see_or_answer(client, commented):
 
 def test_moderators_and_admins_may_answer(client, commented):
     for who, decision in (("moderator", "accepted"), ("admin", "not_accepted")):
-        staff(client, commented, who)
+        login_as(client, getattr(commented, who))
         assert client.get(WORKSPACE).status_code == 200
         assert answer(client, commented.comments[0], decision, f"Odpowiada {who}.").status_code == 303
     assert [c.answer.decision for c in report_comments(commented.consultation.id).comments[:1]] == \
         [Decision.NOT_ACCEPTED]
 
 
-def test_a_post_without_csrf_token_is_refused_and_writes_nothing(client, commented):
-    staff(client, commented)
+def test_a_post_without_csrf_token_is_refused_and_writes_nothing(commented, moderator_client):
     for url in (answer_url(commented.comments[0]), answer_url(commented.comments[0], "/jak-w-uwadze"),
                 f"{WORKSPACE}/wspolna"):
-        response = client.post(url, data={"decision": "accepted", "justification": "Tak.", "source_number": "2",
-                                           "numbers": "1"})
+        response = moderator_client.post(url, data={"decision": "accepted", "justification": "Tak.",
+                                                    "source_number": "2", "numbers": "1"})
         assert response.status_code == 400
     assert answer_count() == 0
 
 
-def test_only_comments_of_the_report_can_be_answered(client, commented):
-    staff(client, commented)
+def test_only_comments_of_the_report_can_be_answered(commented, moderator_client):
     for post in (commented.reply, commented.pending):
-        assert answer(client, post, "accepted", "Tak.").status_code == 404
-    assert client.get("/zespol/konsultacje/nie-ma-takiej/odpowiedzi").status_code == 404
+        assert answer(moderator_client, post, "accepted", "Tak.").status_code == 404
+    assert moderator_client.get("/zespol/konsultacje/nie-ma-takiej/odpowiedzi").status_code == 404
 
 
-def test_the_workspace_is_never_cached(client, commented):
-    staff(client, commented)
-    assert client.get(WORKSPACE).headers["Cache-Control"] == "no-store"
-    assert answer(client, commented.comments[0], "", "").headers["Cache-Control"] == "no-store"
+def test_the_workspace_is_never_cached(commented, moderator_client):
+    assert moderator_client.get(WORKSPACE).headers["Cache-Control"] == "no-store"
+    assert answer(moderator_client, commented.comments[0], "", "").headers["Cache-Control"] == "no-store"
 
 
 # --- what the workspace shows -----------------------------------------------------------------
 
-def test_the_workspace_lists_every_comment_by_section_in_report_order(client, commented):
+def test_the_workspace_lists_every_comment_by_section_in_report_order(commented, moderator_client):
     commented.comments[2].paragraph_number = 1
     db.session.commit()
-    html = staff(client, commented).get(WORKSPACE).get_data(as_text=True)
+    html = moderator_client.get(WORKSPACE).get_data(as_text=True)
 
     assert numbers_on_page(html) == ["1", "2", "3", "4", "5"]
     headings = re.findall(r'<h2 id="sekcja-\d+" lang="pl">([^<]+)</h2>', html)
     assert headings == ["Uwagi ogólne", "§ 1. Postanowienia ogólne", "§ 2. Formy współpracy", "§ 3. Finansowanie"]
     third = comment_block(html, commented.comments[2])
-    assert "Fundacja Rowerowa „Łańcuch”" in third
+    assert commented.anna.organisation.name in third
     assert "§ 2 ust. 1" in text(third)
     assert "18 września 2020 r., godz. 10:05" in text(third)
     assert "<p>Prosimy o <strong>dłuższe</strong> terminy składania ofert.</p>" in third
@@ -156,8 +148,8 @@ def test_the_workspace_lists_every_comment_by_section_in_report_order(client, co
     assert "Czekam na moderację." not in html and "Popieram." not in html
 
 
-def test_the_workspace_has_one_h1_the_staff_menu_and_labelled_fields(client, commented):
-    html = staff(client, commented).get(WORKSPACE).get_data(as_text=True)
+def test_the_workspace_has_one_h1_the_staff_menu_and_labelled_fields(commented, moderator_client):
+    html = moderator_client.get(WORKSPACE).get_data(as_text=True)
     assert html.count("<h1") == 1
     assert 'aria-current="page">Odpowiedzi na uwagi</a>' in html
     first = commented.comments[0].id
@@ -168,24 +160,23 @@ def test_the_workspace_has_one_h1_the_staff_menu_and_labelled_fields(client, com
     assert f'<label for="wybierz-{first}">Zaznacz do wspólnej odpowiedzi' in html
 
 
-def test_what_participants_wrote_is_shown_sanitised(client, commented):
+def test_what_participants_wrote_is_shown_sanitised(commented, moderator_client):
     add_comment(commented.general, commented.jan, "<script>alert(1)</script> **ważne**")
     db.session.commit()
-    html = staff(client, commented).get(WORKSPACE).get_data(as_text=True)
+    html = moderator_client.get(WORKSPACE).get_data(as_text=True)
     assert "<script>alert(1)" not in html
     assert "<strong>ważne</strong>" in html
 
 
 # --- answering one comment --------------------------------------------------------------------
 
-def test_a_moderator_answers_a_comment_and_sees_it_with_the_progress(client, commented):
-    staff(client, commented)
+def test_a_moderator_answers_a_comment_and_sees_it_with_the_progress(commented, moderator_client):
     first = commented.comments[0]
-    response = answer(client, first, "partly_accepted", "Dodamy zapis o **wolontariacie** w § 4.")
+    response = answer(moderator_client, first, "partly_accepted", "Dodamy zapis o **wolontariacie** w § 4.")
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"{WORKSPACE}#uwaga-{first.id}")
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    html = moderator_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Zapisano odpowiedź na uwagę nr 1." in html
     assert "Odpowiedziano na 1 z 5 uwag" in html and '<progress max="5" value="1"' in html
     shown = answer_shown(html, first)
@@ -200,13 +191,12 @@ def test_a_moderator_answers_a_comment_and_sees_it_with_the_progress(client, com
                               "justification": "Dodamy zapis o **wolontariacie** w § 4."}
 
 
-def test_changing_the_answer_of_a_comment_alone_on_it_edits_it_in_place(client, commented):
-    staff(client, commented)
+def test_changing_the_answer_of_a_comment_alone_on_it_edits_it_in_place(commented, moderator_client):
     first = commented.comments[0]
-    answer(client, first, "accepted", "Tak.")
+    answer(moderator_client, first, "accepted", "Tak.")
     answer_id = answers_of(commented)[0]
 
-    answer(client, first, "not_accepted", "Jednak nie: program nie reguluje wolontariatu.")
+    answer(moderator_client, first, "not_accepted", "Jednak nie: program nie reguluje wolontariatu.")
 
     assert answers_of(commented)[0] == answer_id and answer_count() == 1
     assert db.session.get(Answer, answer_id).decision == Decision.NOT_ACCEPTED
@@ -215,20 +205,18 @@ def test_changing_the_answer_of_a_comment_alone_on_it_edits_it_in_place(client, 
     assert last.after_data["decision"] == "not_accepted"
 
 
-def test_saving_the_same_answer_again_changes_and_logs_nothing(client, commented):
-    staff(client, commented)
+def test_saving_the_same_answer_again_changes_and_logs_nothing(commented, moderator_client):
     first = commented.comments[0]
-    answer(client, first, "accepted", "Tak.")
-    response = answer(client, first, "accepted", "  Tak.  ")
-    assert "Bez zmian: uwaga nr 1 ma już taką odpowiedź." in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+    answer(moderator_client, first, "accepted", "Tak.")
+    response = answer(moderator_client, first, "accepted", "  Tak.  ")
+    assert "Bez zmian: uwaga nr 1 ma już taką odpowiedź." in moderator_client.get(
+        response.headers["Location"]).get_data(as_text=True)
     assert len(audit_rows()) == 1
 
 
-def test_the_justification_is_required_and_the_chosen_decision_is_kept(client, commented):
-    staff(client, commented)
+def test_the_justification_is_required_and_the_chosen_decision_is_kept(commented, moderator_client):
     first = commented.comments[0]
-    response = answer(client, first, "not_accepted", "   ")
+    response = answer(moderator_client, first, "not_accepted", "   ")
 
     assert response.status_code == 200
     block = comment_block(response.get_data(as_text=True), first)
@@ -238,10 +226,9 @@ def test_the_justification_is_required_and_the_chosen_decision_is_kept(client, c
     assert answer_count() == 0 and audit_rows() == []
 
 
-def test_the_decision_is_required_and_the_typed_justification_is_kept(client, commented):
-    staff(client, commented)
+def test_the_decision_is_required_and_the_typed_justification_is_kept(commented, moderator_client):
     second = commented.comments[1]
-    response = answer(client, second, "", "Definicja wynika z ustawy.")
+    response = answer(moderator_client, second, "", "Definicja wynika z ustawy.")
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -254,11 +241,10 @@ def test_the_decision_is_required_and_the_typed_justification_is_kept(client, co
     assert answer_count() == 0
 
 
-def test_a_stale_form_is_refused_with_the_typed_justification_kept(client, commented):
-    staff(client, commented)
+def test_a_stale_form_is_refused_with_the_typed_justification_kept(commented, moderator_client):
     first = commented.comments[0]
-    response = client.post(answer_url(first), data={"csrf_token": "stary", "decision": "accepted",
-                                                    "justification": "Długo pisane uzasadnienie."})
+    response = moderator_client.post(answer_url(first), data={"csrf_token": "stary", "decision": "accepted",
+                                                              "justification": "Długo pisane uzasadnienie."})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Formularz był otwarty zbyt długo" in html
@@ -266,18 +252,17 @@ def test_a_stale_form_is_refused_with_the_typed_justification_kept(client, comme
     assert answer_count() == 0
 
 
-def test_the_later_of_two_answers_wins_and_logs_the_earlier_as_before(app, client, commented):
+def test_the_later_of_two_answers_wins_and_logs_the_earlier_as_before(app, commented, moderator_client):
     """A moderator has the page open while an admin answers the same comment."""
     first = commented.comments[0]
-    moderator = staff(client, commented)
-    token = form_token(moderator, WORKSPACE)  # the page as the moderator loaded it: no answer yet
+    token = form_token(moderator_client, WORKSPACE)  # the page as the moderator loaded it: no answer yet
 
     admin = app.test_client()
     login_as(admin, commented.admin)
     answer(admin, first, "accepted", "Uwzględniamy.")
 
-    moderator.post(answer_url(first), data={"csrf_token": token, "decision": "not_accepted",
-                                            "justification": "Nie uwzględniamy."})
+    moderator_client.post(answer_url(first), data={"csrf_token": token, "decision": "not_accepted",
+                                                   "justification": "Nie uwzględniamy."})
     rows = audit_rows()
     assert [row.actor_id for row in rows] == [commented.admin.id, commented.moderator.id]
     assert rows[1].before_data == {"decision": "accepted", "justification": "Uwzględniamy."}
@@ -325,16 +310,15 @@ def test_two_people_answering_one_comment_at_once_the_later_logs_the_earlier_as_
 
 # --- several comments, one answer -------------------------------------------------------------
 
-def test_comments_ticked_together_share_one_answer(client, commented):
-    staff(client, commented)
+def test_comments_ticked_together_share_one_answer(commented, moderator_client):
     third, fourth = commented.comments[2], commented.comments[3]
-    response = send(client, f"{WORKSPACE}/wspolna", {
+    response = send(moderator_client, f"{WORKSPACE}/wspolna", {
         "post_ids": [third.id, fourth.id], "decision": "accepted",
         "justification": "Wydłużymy terminy i dodamy spotkania."})
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"#uwaga-{third.id}")
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    html = moderator_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Zapisano wspólną odpowiedź na uwagi nr 3, 4." in html
     assert "Odpowiedziano na 2 z 5 uwag" in html
     ids = answers_of(commented)
@@ -345,9 +329,8 @@ def test_comments_ticked_together_share_one_answer(client, commented):
     assert [row.target_id for row in audit_rows()] == [third.id, fourth.id]
 
 
-def test_comments_can_be_chosen_by_their_numbers_too(client, commented):
-    staff(client, commented)
-    response = send(client, f"{WORKSPACE}/wspolna", {
+def test_comments_can_be_chosen_by_their_numbers_too(commented, moderator_client):
+    response = send(moderator_client, f"{WORKSPACE}/wspolna", {
         "post_ids": [commented.comments[0].id], "numbers": "2, 4-5", "decision": "explanation",
         "justification": "Wyjaśniamy."})
     assert response.status_code == 303
@@ -355,16 +338,15 @@ def test_comments_can_be_chosen_by_their_numbers_too(client, commented):
     assert ids[0] == ids[1] == ids[3] == ids[4] and ids[2] is None
 
 
-def test_a_joint_answer_needs_chosen_comments_and_keeps_what_was_typed(client, commented):
-    staff(client, commented)
-    response = send(client, f"{WORKSPACE}/wspolna", {"decision": "accepted", "justification": "Wspólne."})
+def test_a_joint_answer_needs_chosen_comments_and_keeps_what_was_typed(commented, moderator_client):
+    response = send(moderator_client, f"{WORKSPACE}/wspolna", {"decision": "accepted", "justification": "Wspólne."})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'id="numbers-wspolna-error"' in html
     assert "Zaznacz uwagi na liście albo wpisz ich numery." in html
     assert "Wspólne.</textarea>" in html
 
-    response = send(client, f"{WORKSPACE}/wspolna", {
+    response = send(moderator_client, f"{WORKSPACE}/wspolna", {
         "post_ids": [commented.comments[0].id], "numbers": "2, 9", "decision": "accepted", "justification": "W."})
     html = response.get_data(as_text=True)
     assert "Nie ma uwag o numerach: 9" in text(html)
@@ -373,19 +355,18 @@ def test_a_joint_answer_needs_chosen_comments_and_keeps_what_was_typed(client, c
     assert answer_count() == 0
 
 
-def test_re_answering_a_comment_that_shared_an_answer_gives_it_its_own(client, commented):
-    staff(client, commented)
+def test_re_answering_a_comment_that_shared_an_answer_gives_it_its_own(commented, moderator_client):
     third, fourth, fifth = commented.comments[2], commented.comments[3], commented.comments[4]
-    send(client, f"{WORKSPACE}/wspolna", {"post_ids": [third.id, fourth.id, fifth.id], "decision": "accepted",
-                                           "justification": "Wspólna odpowiedź."})
+    send(moderator_client, f"{WORKSPACE}/wspolna", {"post_ids": [third.id, fourth.id, fifth.id],
+                                                    "decision": "accepted", "justification": "Wspólna odpowiedź."})
     shared = answers_of(commented)[2]
-    html = client.get(WORKSPACE).get_data(as_text=True)
+    html = moderator_client.get(WORKSPACE).get_data(as_text=True)
     assert "Tę samą odpowiedź ma też: 3, 5." in text(comment_block(html, fourth))
 
-    answer(client, fourth, "accepted", "Wspólna odpowiedź.")  # sent again unchanged: nothing happens
+    answer(moderator_client, fourth, "accepted", "Wspólna odpowiedź.")  # sent again unchanged: nothing happens
     assert answers_of(commented)[3] == shared and len(audit_rows()) == 3
 
-    answer(client, fourth, "not_accepted", "Spotkania na żywo nie są planowane.")
+    answer(moderator_client, fourth, "not_accepted", "Spotkania na żywo nie są planowane.")
 
     ids = answers_of(commented)
     assert ids[2] == ids[4] == shared and ids[3] not in (None, shared)
@@ -393,35 +374,33 @@ def test_re_answering_a_comment_that_shared_an_answer_gives_it_its_own(client, c
     row = audit_rows()[-1]
     assert row.target_id == fourth.id
     assert row.before_data == {"decision": "accepted", "justification": "Wspólna odpowiedź."}
-    html = client.get(WORKSPACE).get_data(as_text=True)
+    html = moderator_client.get(WORKSPACE).get_data(as_text=True)
     assert "jak w uwadze" not in answer_shown(html, fourth)
     assert "jak w uwadze 3" in answer_shown(html, fifth)
 
 
-def test_answering_exactly_the_comments_that_share_an_answer_edits_it_in_place(client, commented):
-    staff(client, commented)
+def test_answering_exactly_the_comments_that_share_an_answer_edits_it_in_place(commented, moderator_client):
     third, fourth = commented.comments[2], commented.comments[3]
     for justification in ("Pierwsza wersja.", "Poprawiona wersja."):
-        send(client, f"{WORKSPACE}/wspolna", {"post_ids": [third.id, fourth.id], "decision": "accepted",
-                                               "justification": justification})
+        send(moderator_client, f"{WORKSPACE}/wspolna", {"post_ids": [third.id, fourth.id], "decision": "accepted",
+                                                        "justification": justification})
     assert answer_count() == 1
     assert db.session.scalar(select(Answer.justification)) == "Poprawiona wersja."
 
 
 # --- "jak w uwadze N" -------------------------------------------------------------------------
 
-def test_a_comment_gets_the_same_answer_as_comment_n(client, commented):
-    staff(client, commented)
+def test_a_comment_gets_the_same_answer_as_comment_n(commented, moderator_client):
     first, fifth = commented.comments[0], commented.comments[4]
-    answer(client, first, "not_accepted", "Poza zakresem programu.")
-    answer(client, fifth, "accepted", "Zwiększymy kwotę.")
+    answer(moderator_client, first, "not_accepted", "Poza zakresem programu.")
+    answer(moderator_client, fifth, "accepted", "Zwiększymy kwotę.")
     assert answer_count() == 2
 
-    response = send(client, answer_url(fifth, "/jak-w-uwadze"), {"source_number": "1"})
+    response = send(moderator_client, answer_url(fifth, "/jak-w-uwadze"), {"source_number": "1"})
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"#uwaga-{fifth.id}")
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    html = moderator_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Uwaga nr 5 ma teraz tę samą odpowiedź co uwaga nr 1." in html
     assert "jak w uwadze 1" in answer_shown(html, fifth)
     assert "Poza zakresem programu." in answer_shown(html, fifth)
@@ -434,14 +413,13 @@ def test_a_comment_gets_the_same_answer_as_comment_n(client, commented):
     assert row.after_data == {"decision": "not_accepted", "justification": "Poza zakresem programu."}
 
 
-def test_a_number_that_does_not_exist_or_has_no_answer_is_an_error_by_the_field(client, commented):
-    staff(client, commented)
+def test_a_number_that_does_not_exist_or_has_no_answer_is_an_error_by_the_field(commented, moderator_client):
     second = commented.comments[1]
-    answer(client, second, "accepted", "Tak.")
+    answer(moderator_client, second, "accepted", "Tak.")
     cases = (("9", "Nie ma uwagi nr 9"), ("1", "Ta uwaga nie ma jeszcze odpowiedzi"),
              ("2", "To jest ta sama uwaga"), ("", "Podaj numer uwagi"), ("0", "Podaj numer uwagi z tej listy."))
     for typed, message in cases:
-        response = send(client, answer_url(second, "/jak-w-uwadze"), {"source_number": typed})
+        response = send(moderator_client, answer_url(second, "/jak-w-uwadze"), {"source_number": typed})
         assert response.status_code == 200, typed
         block = comment_block(response.get_data(as_text=True), second)
         error = re.search(rf'<p class="field__error" id="source_number-{second.id}-error">(.*?)</p>', block, re.DOTALL)
@@ -452,32 +430,30 @@ def test_a_number_that_does_not_exist_or_has_no_answer_is_an_error_by_the_field(
 
 # --- filters ----------------------------------------------------------------------------------
 
-def test_filters_show_one_section_or_only_the_comments_without_an_answer(client, commented):
-    staff(client, commented)
-    answer(client, commented.comments[2], "accepted", "Tak.")
+def test_filters_show_one_section_or_only_the_comments_without_an_answer(commented, moderator_client):
+    answer(moderator_client, commented.comments[2], "accepted", "Tak.")
     section_2 = commented.sections[2].id
 
-    html = client.get(f"{WORKSPACE}?sekcja={section_2}").get_data(as_text=True)
+    html = moderator_client.get(f"{WORKSPACE}?sekcja={section_2}").get_data(as_text=True)
     assert numbers_on_page(html) == ["3", "4"]
     assert "Na liście: 2 z 5." in html
     assert f'<option value="{section_2}" selected>' in html
     assert "Odpowiedziano na 1 z 5 uwag" in html  # the progress counts every comment
 
-    html = client.get(f"{WORKSPACE}?bez-odpowiedzi=1").get_data(as_text=True)
+    html = moderator_client.get(f"{WORKSPACE}?bez-odpowiedzi=1").get_data(as_text=True)
     assert numbers_on_page(html) == ["1", "2", "4", "5"]
 
-    html = client.get(f"{WORKSPACE}?sekcja={section_2}&bez-odpowiedzi=1").get_data(as_text=True)
+    html = moderator_client.get(f"{WORKSPACE}?sekcja={section_2}&bez-odpowiedzi=1").get_data(as_text=True)
     assert numbers_on_page(html) == ["4"]
 
 
-def test_filters_are_kept_when_a_comment_is_answered(client, commented):
-    staff(client, commented)
+def test_filters_are_kept_when_a_comment_is_answered(commented, moderator_client):
     fourth = commented.comments[3]
     page = f"{WORKSPACE}?sekcja={commented.sections[2].id}&bez-odpowiedzi=1"
-    html = client.get(page).get_data(as_text=True)
+    html = moderator_client.get(page).get_data(as_text=True)
     action = re.search(rf'action="([^"]*/odpowiedzi/{fourth.id})\?([^"]*)"', html)
     assert action, "the answer form carries the filters"
-    response = send(client, f"{action.group(1)}?{action.group(2).replace('&amp;', '&')}",
+    response = send(moderator_client, f"{action.group(1)}?{action.group(2).replace('&amp;', '&')}",
                     {"decision": "accepted", "justification": "Tak."}, page=page)
     location = response.headers["Location"]
     assert f"sekcja={commented.sections[2].id}" in location and "bez-odpowiedzi=1" in location

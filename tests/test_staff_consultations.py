@@ -59,17 +59,6 @@ def fresh_phases(consultation_id):
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    login_as(client, admin)
-    return client
-
-
-@pytest.fixture
 def draft(app):
     """A consultation being prepared: a draft without phases."""
     consultation = Consultation(slug="budzet-2021", title="Budżet 2021", status=Status.DRAFT, timezone=WARSAW)
@@ -225,9 +214,8 @@ def test_only_admins_change_consultations_and_phases(client, torun, make_user, r
     assert fresh_consultation(TORUN).status == Status.PUBLISHED and len(fresh_phases(torun.id)) == 8
 
 
-def test_moderators_read_the_list_and_find_the_pages_they_may_use(client, torun, draft, make_user):
-    login_as(client, make_user("mod@urzad.example", role=Role.MODERATOR))
-    response = client.get(LIST)
+def test_moderators_read_the_list_and_find_the_pages_they_may_use(moderator_client, torun, draft):
+    response = moderator_client.get(LIST)
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -10,7 +10,6 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.models import Role
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation, Document, DocumentKind, Status
 from portal.extensions import db
@@ -54,14 +53,9 @@ def odt_bytes() -> bytes:
 # --- helpers ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def admin(make_user):
-    return make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
-
-
-@pytest.fixture
-def as_admin(client, torun, admin):
-    login_as(client, admin)
-    return client
+def as_admin(torun, admin_client):
+    """`admin_client`, with the demo consultation whose documents the tests manage."""
+    return admin_client
 
 
 def upload(client, content: bytes, name: str, title="Projekt programu na 2021 r.", kind="draft", token=None):
@@ -312,7 +306,7 @@ def test_a_file_follows_its_rows_transaction(app, torun, admin):
 
 # --- who may do what --------------------------------------------------------------------------
 
-def test_only_admins_manage_documents(app, client, torun, admin, make_user):
+def test_only_admins_manage_documents(app, client, torun, admin, moderator):
     document = db.session.scalar(select(Document))
     delete_url = f"{MANAGE}/{document.id}/usun"
 
@@ -320,12 +314,12 @@ def test_only_admins_manage_documents(app, client, torun, admin, make_user):
     assert anonymous.get(MANAGE).status_code == 302
     assert "/logowanie" in anonymous.get(MANAGE).headers["Location"]
 
-    moderator = app.test_client()
-    login_as(moderator, make_user("moderator@urzad.example", role=Role.MODERATOR))
-    token = form_token(moderator, ANNOUNCEMENT)
-    assert moderator.get(MANAGE).status_code == 403
-    assert upload(moderator, pdf_bytes(), "a.pdf", token=token).status_code == 403
-    assert moderator.post(delete_url, data={"csrf_token": token}).status_code == 403
+    as_moderator = app.test_client()
+    login_as(as_moderator, moderator)
+    token = form_token(as_moderator, ANNOUNCEMENT)
+    assert as_moderator.get(MANAGE).status_code == 403
+    assert upload(as_moderator, pdf_bytes(), "a.pdf", token=token).status_code == 403
+    assert as_moderator.post(delete_url, data={"csrf_token": token}).status_code == 403
     assert stored_files(app) == []
 
     login_as(client, admin)
@@ -334,19 +328,19 @@ def test_only_admins_manage_documents(app, client, torun, admin, make_user):
     assert db.session.get(Document, document.id) is not None
 
 
-def test_a_draft_consultations_files_are_only_for_staff(app, torun, admin, make_user):
+def test_a_draft_consultations_files_are_only_for_staff(app, torun, admin, jan, moderator):
     document = documents.add_uploaded_document(admin, torun, "Projekt", DocumentKind.DRAFT,
                                                uploads.Upload(pdf_bytes(), uploads.PDF, "projekt.pdf"))
     torun.status = Status.DRAFT
     db.session.commit()
 
     assert app.test_client().get(download_url(document)).status_code == 404
-    participant = app.test_client()
-    login_as(participant, make_user("jan@example.org"))
-    assert participant.get(download_url(document)).status_code == 404
-    moderator = app.test_client()
-    login_as(moderator, make_user("moderator@urzad.example", role=Role.MODERATOR))
-    preview = moderator.get(download_url(document))
+    as_participant = app.test_client()
+    login_as(as_participant, jan)
+    assert as_participant.get(download_url(document)).status_code == 404
+    as_moderator = app.test_client()
+    login_as(as_moderator, moderator)
+    preview = as_moderator.get(download_url(document))
     assert preview.status_code == 200 and preview.headers["Cache-Control"] == "no-store"
 
 

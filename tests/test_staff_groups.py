@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import Role
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation
 from portal.extensions import db
@@ -25,15 +24,10 @@ ANNOUNCEMENT = f"/konsultacje/{SLUG}"
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user("admin@urzad.example", role=Role.ADMIN, name="Ewa Administratorka")
-
-
-@pytest.fixture
-def as_admin(client, torun, admin, frozen_clock):
+def as_admin(torun, admin_client, frozen_clock):
+    """`admin_client` in the demo consultation's group sign-up, when this module's tests happen."""
     frozen_clock.set_local("2020-08-24 12:00:00")
-    login_as(client, admin)
-    return client
+    return admin_client
 
 
 def post(client, url, data, page=None):
@@ -264,7 +258,7 @@ def test_a_meeting_with_registrations_is_not_deleted_an_empty_one_is(as_admin, f
 
 # --- who may do what, and what it costs -------------------------------------------------------
 
-def test_only_admins_run_groups_and_meetings(app, as_admin, make_user):
+def test_only_admins_run_groups_and_meetings(app, as_admin, moderator):
     group, meeting = first_group(), db.session.scalar(select(Meeting))
     pages = [GROUPS, MEETINGS, edit_url(group), f"{MEETINGS}/{meeting.id}"]
     deletions = [f"{GROUPS}/{group.id}/usun", f"{MEETINGS}/{meeting.id}/usun"]
@@ -272,14 +266,14 @@ def test_only_admins_run_groups_and_meetings(app, as_admin, make_user):
     anonymous = app.test_client()
     for url in pages:
         assert anonymous.get(url).status_code == 302
-    moderator = app.test_client()
-    login_as(moderator, make_user("moderator@urzad.example", role=Role.MODERATOR))
-    token = form_token(moderator, ANNOUNCEMENT)
+    as_moderator = app.test_client()
+    login_as(as_moderator, moderator)
+    token = form_token(as_moderator, ANNOUNCEMENT)
     for url in pages:
-        assert moderator.get(url).status_code == 403
-        assert moderator.post(url, data={"csrf_token": token, **GROUP}).status_code == 403
+        assert as_moderator.get(url).status_code == 403
+        assert as_moderator.post(url, data={"csrf_token": token, **GROUP}).status_code == 403
     for url in deletions:
-        assert moderator.post(url, data={"csrf_token": token}).status_code == 403
+        assert as_moderator.post(url, data={"csrf_token": token}).status_code == 403
         assert as_admin.post(url, data={}).status_code == 400  # no CSRF token
     assert as_admin.post(GROUPS, data=GROUP).status_code == 400
     assert group_named("Kultura i sztuka") is None

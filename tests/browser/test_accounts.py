@@ -12,15 +12,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.conftest import log_in_with_the_form
+from tests.conftest import PASSWORD
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture skips these tests (or fails them on CI) and says why
     expect = None
 
 
-EMAIL = "anna@fundacja.example"
-NAME = "Anna Nowak"
-PASSWORD = "zielony rower nad Wisłą"
+# The person who signs up in stories 1 and 2; the other stories use the shared `anna`.
+NEWCOMER_EMAIL = "anna@fundacja.example"
+NEWCOMER_NAME = "Anna Nowak"
+NEWCOMER_PASSWORD = "zielony rower nad Wisłą"
 NEW_PASSWORD = "czerwony tramwaj na Mokotowie"
 ORGANISATION = "Fundacja Rowerowa"
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -91,13 +95,6 @@ def error_summary(page):
     return page.get_by_role("alert")
 
 
-def log_in_with_the_form(page, email: str, password: str) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-
-
 # --- 1. the whole journey, keyboard only ----------------------------------------------------
 
 def test_a_new_participant_signs_up_verifies_by_email_logs_in_and_out(
@@ -126,13 +123,13 @@ def test_a_new_participant_signs_up_verifies_by_email_logs_in_and_out(
     assert active_element(page)["href"] == "#email", active_element(page)
     page.keyboard.press("Enter")
     expect(page.locator("#email")).to_be_focused()
-    page.keyboard.type(EMAIL)
+    page.keyboard.type(NEWCOMER_EMAIL)
     page.keyboard.press("Tab")
     expect(page.locator("#display_name")).to_be_focused()
-    page.keyboard.type(NAME)
+    page.keyboard.type(NEWCOMER_NAME)
     page.keyboard.press("Tab")
     expect(page.locator("#password")).to_be_focused()
-    page.keyboard.type(PASSWORD)
+    page.keyboard.type(NEWCOMER_PASSWORD)
     page.keyboard.press("Tab")
     expect(page.locator("#organisation_name")).to_be_focused()
     page.keyboard.type(ORGANISATION)
@@ -143,18 +140,18 @@ def test_a_new_participant_signs_up_verifies_by_email_logs_in_and_out(
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Sprawdź skrzynkę e-mail")
-    expect(page.get_by_role("main")).to_contain_text(f"Wysłaliśmy wiadomość na adres {EMAIL}.")
+    expect(page.get_by_role("main")).to_contain_text(f"Wysłaliśmy wiadomość na adres {NEWCOMER_EMAIL}.")
     assert_accessible(page)  # the check-your-inbox page
 
     # The e-mail has arrived; its link confirms the address.
-    [message] = smtp_sink.to(EMAIL)
+    [message] = smtp_sink.to(NEWCOMER_EMAIL)
     assert "Potwierdź adres e-mail" in message["Subject"]
-    page.goto(path_of(smtp_sink.last_link(EMAIL)))
+    page.goto(path_of(smtp_sink.last_link(NEWCOMER_EMAIL)))
 
     expect(page).to_have_url(re.compile(r"/konto$"))
     expect(page.get_by_role("status")).to_contain_text("Adres e-mail został potwierdzony.")
     address = page.locator("dl.facts dd").first
-    expect(address).to_contain_text(EMAIL)
+    expect(address).to_contain_text(NEWCOMER_EMAIL)
     expect(address.get_by_text("potwierdzony", exact=True)).to_be_visible()
 
     # Log out with the header's button, by keyboard.
@@ -170,10 +167,10 @@ def test_a_new_participant_signs_up_verifies_by_email_logs_in_and_out(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Zaloguj się")
     tab_to_field(page, "email")
-    page.keyboard.type(EMAIL)
+    page.keyboard.type(NEWCOMER_EMAIL)
     page.keyboard.press("Tab")
     expect(page.locator("#password")).to_be_focused()
-    page.keyboard.type(PASSWORD)
+    page.keyboard.type(NEWCOMER_PASSWORD)
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/$"))
@@ -195,7 +192,7 @@ def test_sign_up_errors_are_announced_next_to_their_fields_and_keep_the_typed_va
         page, smtp_sink, assert_accessible):
     page.goto("/rejestracja")
     page.get_by_label("Adres e-mail").fill("anna.fundacja.example")
-    page.get_by_label("Imię i nazwisko lub podpis").fill(NAME)
+    page.get_by_label("Imię i nazwisko lub podpis").fill(NEWCOMER_NAME)
     page.get_by_label("Hasło", exact=True).fill("krótkie")
     page.get_by_label("Nazwa organizacji").fill(ORGANISATION)
     page.get_by_label("Zapoznałam/zapoznałem się z informacją").check()
@@ -223,7 +220,7 @@ def test_sign_up_errors_are_announced_next_to_their_fields_and_keep_the_typed_va
         expect(page.locator(f"#{field_id}")).not_to_have_attribute("aria-invalid", "true")
 
     expect(page.get_by_label("Adres e-mail")).to_have_value("anna.fundacja.example")
-    expect(page.get_by_label("Imię i nazwisko lub podpis")).to_have_value(NAME)
+    expect(page.get_by_label("Imię i nazwisko lub podpis")).to_have_value(NEWCOMER_NAME)
     expect(page.get_by_label("Nazwa organizacji")).to_have_value(ORGANISATION)
     expect(page.get_by_label("Hasło", exact=True)).to_have_value("")
     assert_accessible(page)
@@ -236,24 +233,22 @@ def test_sign_up_errors_are_announced_next_to_their_fields_and_keep_the_typed_va
 
 # --- 3. forgotten password ------------------------------------------------------------------
 
-def test_forgot_password_link_sets_a_new_password(page, make_user, smtp_sink, assert_accessible):
-    make_user(EMAIL, password=PASSWORD)
-
+def test_forgot_password_link_sets_a_new_password(page, anna, smtp_sink, assert_accessible):
     page.goto("/logowanie")
     page.get_by_role("main").get_by_role("link", name="Nie pamiętam hasła").click()
 
     expect(page).to_have_url(re.compile(r"/nie-pamietam-hasla$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Nie pamiętam hasła")
     assert_accessible(page)
-    page.get_by_label("Adres e-mail").fill(EMAIL)
+    page.get_by_label("Adres e-mail").fill(anna.email)
     page.get_by_role("button", name="Wyślij link").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Sprawdź skrzynkę e-mail")
-    expect(page.get_by_role("main")).to_contain_text(f"Jeśli adres {EMAIL} należy do konta")
-    [message] = smtp_sink.to(EMAIL)
+    expect(page.get_by_role("main")).to_contain_text(f"Jeśli adres {anna.email} należy do konta")
+    [message] = smtp_sink.to(anna.email)
     assert "Ustaw nowe hasło" in message["Subject"]
 
-    page.goto(path_of(smtp_sink.last_link(EMAIL)))
+    page.goto(path_of(smtp_sink.last_link(anna.email)))
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Ustaw nowe hasło")
     assert_accessible(page)
@@ -265,7 +260,7 @@ def test_forgot_password_link_sets_a_new_password(page, make_user, smtp_sink, as
     assert_accessible(page)
 
     # The old password no longer opens the account; the new one does.
-    page.get_by_label("Adres e-mail").fill(EMAIL)
+    page.get_by_label("Adres e-mail").fill(anna.email)
     page.get_by_label("Hasło", exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
     expect(error_summary(page)).to_contain_text("Nieprawidłowy adres e-mail lub hasło.")
@@ -285,9 +280,8 @@ def test_forgot_password_link_sets_a_new_password(page, make_user, smtp_sink, as
     ("/konto/email", "Zmień adres e-mail", "email"),
     ("/konto/usun", "Usuń konto", "current_password"),
 ])
-def test_profile_pages_pass_axe(page, make_user, assert_accessible, path, heading, first_field):
-    make_user(EMAIL, password=PASSWORD, name=NAME)
-    log_in_with_the_form(page, EMAIL, PASSWORD)
+def test_profile_pages_pass_axe(page, anna, assert_accessible, path, heading, first_field):
+    log_in_with_the_form(page, anna.email)
     expect(banner(page).get_by_role("link", name="Moje konto")).to_be_visible()
 
     page.goto(path)
@@ -303,19 +297,18 @@ def test_profile_pages_pass_axe(page, make_user, assert_accessible, path, headin
 
 # --- 5. too many wrong passwords ------------------------------------------------------------
 
-def test_login_rate_limit_says_when_to_try_again(page, make_user, assert_accessible, expect_console_error):
+def test_login_rate_limit_says_when_to_try_again(page, anna, assert_accessible, expect_console_error):
     expect_console_error("status of 429")
-    make_user(EMAIL, password=PASSWORD)
     page.goto("/logowanie")
     first_attempt = datetime.now(timezone.utc)
 
     for attempt in range(1, 6):
-        page.get_by_label("Adres e-mail").fill(EMAIL)
+        page.get_by_label("Adres e-mail").fill(anna.email)
         page.get_by_label("Hasło", exact=True).fill(f"to nie jest moje hasło {attempt}")
         page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
         expect(error_summary(page)).to_contain_text("Nieprawidłowy adres e-mail lub hasło.")
 
-    page.get_by_label("Adres e-mail").fill(EMAIL)
+    page.get_by_label("Adres e-mail").fill(anna.email)
     page.get_by_label("Hasło", exact=True).fill("to nie jest moje hasło 6")
     with page.expect_response(lambda r: r.request.method == "POST" and "/logowanie" in r.url) as sixth:
         page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
@@ -337,6 +330,6 @@ def test_login_rate_limit_says_when_to_try_again(page, make_user, assert_accessi
         minute += timedelta(minutes=1)
     assert shown in allowed, f"retry time {shown} is not 15 minutes after the first attempt ({sorted(allowed)})"
 
-    expect(page.get_by_label("Adres e-mail")).to_have_value(EMAIL)
+    expect(page.get_by_label("Adres e-mail")).to_have_value(anna.email)
     expect(page.get_by_label("Hasło", exact=True)).to_have_value("")
     assert_accessible(page)

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import DraftParagraph, DraftSection, Post, Thread, ThreadKind
+from portal.forum.models import Post
+from tests.browser.conftest import log_in_with_the_form
+from tests.conftest import PASSWORD
 
 try:
     from playwright.sync_api import expect
@@ -28,9 +30,6 @@ except ImportError:  # the `browser` fixture skips these tests (or fails them on
 SLUG = "program-wspolpracy-2021"
 FORUM = f"/konsultacje/{SLUG}/forum"
 IN_WINDOW = "2020-09-20 12:00:00"
-EMAIL = "anna@fundacja.example"
-NAME = "Anna Nowak"
-PASSWORD = "zielony rower nad Wisłą"
 MAX_TABS = 80
 
 # Ten of the worst vectors from tests/security/test_xss.py (kept in step with its NASTIEST).
@@ -49,31 +48,6 @@ NASTIEST = [
 
 
 # --- data ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def section_thread(torun):
-    """§ 6 of the draft with three paragraphs, and its thread; also the general thread."""
-    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
-    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>")
-                          for n in (1, 2, 3)]
-    db.session.add(section)
-    db.session.flush()
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id,
-                    title=section.title)
-    db.session.add_all([thread, Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")])
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def anna(make_user):
-    return make_user(EMAIL, name=NAME, password=PASSWORD)
-
-
-@pytest.fixture
-def jan(make_user):
-    return make_user("jan@stowarzyszenie.example", name="Jan Kowalski")
-
 
 @pytest.fixture
 def in_window(frozen_clock):
@@ -143,28 +117,20 @@ def tab_to_button(page, text: str) -> dict:
                   f"the button {text!r}")
 
 
-def log_in_with_the_keyboard(page, thread) -> None:
-    """Open the thread, follow its "Zaloguj się" link, log in: back on the thread."""
+def log_in_with_the_keyboard(page, thread, person) -> None:
+    """Open the thread, follow its "Zaloguj się" link, log in as the person: back on the thread."""
     page.goto(thread_url(thread))
     tab_to(page, lambda el: el["inMain"] and el["tag"] == "a" and el["text"] == "Zaloguj się",
            "the thread's own 'Zaloguj się' link")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Zaloguj się")
     tab_to_field(page, "email")
-    page.keyboard.type(EMAIL)
+    page.keyboard.type(person.email)
     page.keyboard.press("Tab")
     expect(page.locator("#password")).to_be_focused()
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(re.escape(thread_url(thread)) + "$"))
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
-
-
-def log_in_with_the_form(page, email: str = EMAIL, password: str = PASSWORD) -> None:
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(email)
-    page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
     expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
 
 
@@ -187,7 +153,7 @@ def test_a_participant_comments_and_replies_by_keyboard_and_collapses_the_replie
                 paragraph=n % 3 + 1)
     next_minute()
 
-    log_in_with_the_keyboard(page, section_thread)
+    log_in_with_the_keyboard(page, section_thread, anna)
 
     # Tab to the editor, write Markdown, preview it with the "Podgląd" button.
     tab_to_field(page, "body")
@@ -268,7 +234,7 @@ def test_a_participant_comments_and_replies_by_keyboard_and_collapses_the_replie
 # --- 2. the draft kept in this browser -----------------------------------------------------
 
 def test_the_draft_survives_a_reload_and_is_gone_once_the_comment_is_sent(page, section_thread, anna, in_window):
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     page.goto(thread_url(section_thread))
     text = "Szkic: warto dodać **konsultacje on-line**."
     editor(page).press_sequentially(text)
@@ -291,7 +257,7 @@ def test_the_draft_survives_a_reload_and_is_gone_once_the_comment_is_sent(page, 
 
 def test_the_page_after_sending_does_not_offer_the_sent_text_again(page, section_thread, anna, in_window):
     """The thread page the person lands on shows the comment once: above, not again in the editor."""
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     page.goto(thread_url(section_thread))
     editor(page).press_sequentially("Uwaga wysłana raz.")
     page.get_by_role("button", name="Wyślij uwagę").click()
@@ -301,7 +267,7 @@ def test_the_page_after_sending_does_not_offer_the_sent_text_again(page, section
 
 def test_a_refused_comment_keeps_its_draft(page, section_thread, anna, in_window):
     """Sent too soon after another comment: refused, and the draft is still there after a reload."""
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     comment(anna, section_thread, "Pierwsza uwaga.")
     clock.set(clock.now_utc() + timedelta(seconds=5))
     page.goto(thread_url(section_thread))
@@ -317,7 +283,7 @@ def test_a_refused_comment_keeps_its_draft(page, section_thread, anna, in_window
 # --- 3. the live preview -------------------------------------------------------------------
 
 def test_the_live_preview_shows_sanitised_html_as_the_person_types(page, section_thread, anna, in_window):
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     page.goto(thread_url(section_thread))
     live = page.locator(".live-preview")
     expect(live).to_be_hidden()
@@ -357,7 +323,7 @@ def test_the_nastiest_vectors_never_open_a_dialog_anywhere(page, section_thread,
     written = [comment(anna if n % 2 else jan, section_thread, source) for n, source in enumerate(NASTIEST)]
     comment(jan, section_thread, NASTIEST[0] + "\n\nodpowiedź", parent=written[1])
 
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     page.goto(thread_url(section_thread))
     expect(page.locator("article.comment")).to_have_count(11)
     # Every link the browser parsed inside user text goes somewhere harmless.
@@ -394,7 +360,7 @@ def test_the_nastiest_vectors_never_open_a_dialog_anywhere(page, section_thread,
 @pytest.mark.parametrize("where", ["thread", "new-thread"])
 def test_an_empty_comment_is_refused_and_focus_moves_to_the_message(page, section_thread, anna, in_window, where):
     """As on every other form of the site, the error message takes the focus (site.js)."""
-    log_in_with_the_form(page)
+    log_in_with_the_form(page, anna.email)
     if where == "thread":
         page.goto(thread_url(section_thread))
         page.get_by_role("button", name="Wyślij uwagę").click()
@@ -477,7 +443,9 @@ def _search_results(page, thread, anna, jan) -> None:
     _search_results,
 ], ids=["forum-index", "thread-with-nested-replies", "editor-with-an-error", "editor-with-a-preview",
         "new-thread", "edit", "search-results"])
-def test_forum_pages_pass_axe(page, section_thread, anna, jan, in_window, assert_accessible, open_the_page):
-    log_in_with_the_form(page)
+def test_forum_pages_pass_axe(page, section_thread, general, anna, jan, in_window, assert_accessible,
+                              open_the_page):
+    """The general thread too, so that the index lists more than one thread."""
+    log_in_with_the_form(page, anna.email)
     open_the_page(page, section_thread, anna, jan)
     assert_accessible(page)

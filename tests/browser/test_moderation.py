@@ -14,22 +14,15 @@ import pytest
 from flask import current_app
 
 from portal import clock
-from portal.accounts.models import Role
 from portal.consultations.models import ModerationMode
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import (
-    DraftParagraph,
-    DraftSection,
-    Post,
-    PostState,
-    Thread,
-    ThreadKind,
-)
+from portal.forum.models import Post, PostState, Thread
 from portal.moderation import flags, thread_tools
 from portal.moderation import services as moderation
 from portal.moderation.models import FlagReason
 from tests.browser.conftest import log_in_with_the_form
+from tests.conftest import PASSWORD
 
 try:
     from playwright.sync_api import expect
@@ -41,52 +34,10 @@ SLUG = "program-wspolpracy-2021"
 FORUM = f"/konsultacje/{SLUG}/forum"
 QUEUE = "/moderacja/kolejka"
 IN_WINDOW = "2020-09-20 12:00:00"
-PASSWORD = "zielony rower nad Wisłą"
-ANNA = "anna@fundacja.example"
-JAN = "jan@stowarzyszenie.example"
-MOD = "maria@urzad.torun.example"
-MOD_NAME = "Maria Wiśniewska"
-MOD2 = "piotr@urzad.torun.example"
-MOD2_NAME = "Piotr Zieliński"
 MAX_TABS = 120
 
 
 # --- data ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def section_thread(torun):
-    """§ 6 of the draft with three paragraphs, and its thread; also the general thread."""
-    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
-    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>")
-                          for n in (1, 2, 3)]
-    db.session.add(section)
-    db.session.flush()
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id,
-                    title=section.title)
-    db.session.add_all([thread, Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")])
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def anna(make_user):
-    return make_user(ANNA, name="Anna Nowak", password=PASSWORD)
-
-
-@pytest.fixture
-def jan(make_user):
-    return make_user(JAN, name="Jan Kowalski", password=PASSWORD)
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(MOD, role=Role.MODERATOR, name=MOD_NAME, password=PASSWORD)
-
-
-@pytest.fixture
-def second_moderator(make_user):
-    return make_user(MOD2, role=Role.MODERATOR, name=MOD2_NAME, password=PASSWORD)
-
 
 @pytest.fixture
 def in_window(frozen_clock):
@@ -213,7 +164,7 @@ def test_a_moderator_approves_and_rejects_from_the_queue_by_keyboard(
     assert (fresh(first).state, fresh(second).state) == (PostState.PENDING, PostState.PENDING)
     smtp_sink.clear()
 
-    log_in_with_the_keyboard(page, MOD)
+    log_in_with_the_keyboard(page, moderator.email)
     page.goto(QUEUE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Kolejka moderacji")
     expect(page.locator("article.comment")).to_have_count(2)
@@ -254,15 +205,15 @@ def test_a_moderator_approves_and_rejects_from_the_queue_by_keyboard(
     # Jan got an e-mail with the reason and his full text.
     # (Jan also follows the thread since he wrote in it: Anna's approved comment was sent to him.)
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not [m for m in smtp_sink.to(JAN) if "nie została" in m["Subject"]]:
+    while time.monotonic() < deadline and not [m for m in smtp_sink.to(jan.email) if "nie została" in m["Subject"]]:
         time.sleep(0.1)
-    messages = [m for m in smtp_sink.to(JAN) if "nie została opublikowana" in m["Subject"]]
+    messages = [m for m in smtp_sink.to(jan.email) if "nie została opublikowana" in m["Subject"]]
     assert len(messages) == 1, [m["Subject"] for m in smtp_sink.messages]
     body = messages[0].get_body(("plain",)).get_content()
     assert "spam lub reklama" in body
     assert "Reklama: najtańsze okna w Toruniu, dzwoń teraz." in body
     assert "Drugi akapit uwagi." in body
-    assert not [m for m in smtp_sink.to(ANNA) if "nie została opublikowana" in m["Subject"]]
+    assert not [m for m in smtp_sink.to(anna.email) if "nie została opublikowana" in m["Subject"]]
 
 
 # --- 2. hiding a comment; its replies stay --------------------------------------------------
@@ -272,7 +223,7 @@ def test_a_moderator_hides_a_comment_and_its_replies_stay(
     parent = comment(anna, section_thread, "Urzędnicy to banda nierobów, wstyd!")
     reply = comment(jan, section_thread, "Proszę o rzeczowe uwagi do paragrafu.", parent=parent)
 
-    log_in_with_the_form(page, MOD, PASSWORD)
+    log_in_with_the_form(page, moderator.email)
     page.goto(thread_url(section_thread))
     tab_to_control(page, "summary", "Ukryj", article=f"k-{parent.id}")
     page.keyboard.press("Enter")
@@ -299,7 +250,7 @@ def test_a_moderator_hides_a_comment_and_its_replies_stay(
 
 def test_a_moderator_locks_a_thread_by_keyboard(
         page, browser, live_server, request, section_thread, anna, moderator, in_window):
-    log_in_with_the_keyboard(page, MOD)
+    log_in_with_the_keyboard(page, moderator.email)
     page.goto(thread_url(section_thread))
     expect(page.get_by_role("heading", name="Narzędzia moderatora")).to_be_visible()
     tab_to_control(page, "button", "Zamknij wątek dla nowych uwag")
@@ -311,7 +262,7 @@ def test_a_moderator_locks_a_thread_by_keyboard(
     assert db.session.get(Thread, section_thread.id).is_locked
 
     participant = other_page(browser, live_server, request)
-    log_in_with_the_form(participant, ANNA, PASSWORD)
+    log_in_with_the_form(participant, anna.email)
     participant.goto(thread_url(section_thread))
     expect(participant.locator("p.notice", has_text="Ten wątek jest zamknięty dla nowych uwag.")).to_be_visible()
     expect(participant.get_by_role("button", name="Wyślij uwagę")).to_have_count(0)
@@ -326,10 +277,10 @@ def test_two_moderators_on_one_item(
     pre_moderation(torun)
     post = comment(anna, section_thread, "Uwaga, którą zobaczą dwie osoby naraz.")
 
-    log_in_with_the_form(page, MOD, PASSWORD)
+    log_in_with_the_form(page, moderator.email)
     page.goto(QUEUE)
     other = other_page(browser, live_server, request)
-    log_in_with_the_form(other, MOD2, PASSWORD)
+    log_in_with_the_form(other, second_moderator.email)
     other.goto(QUEUE)
     expect(page.locator(f"#pozycja-{post.id}")).to_be_visible()
     expect(other.locator(f"#pozycja-{post.id}")).to_be_visible()
@@ -338,7 +289,7 @@ def test_two_moderators_on_one_item(
     expect(page.locator(".flashes")).to_contain_text(f"Uwaga #{post.id} została zatwierdzona i opublikowana.")
 
     other.locator(f"#pozycja-{post.id}").get_by_role("button", name=re.compile("^Zatwierdź — ")).click()
-    expect(other.locator(".flashes")).to_contain_text(f"już obsłużona przez: {MOD_NAME}")
+    expect(other.locator(".flashes")).to_contain_text(f"już obsłużona przez: {moderator.display_name}")
     expect(other.locator(".flashes")).not_to_contain_text("została zatwierdzona")
     expect(other.locator(f"#pozycja-{post.id}")).to_have_count(0)
     assert fresh(post).state == PostState.APPROVED
@@ -364,13 +315,14 @@ SCENES = ["queue-with-items", "queue-empty", "thread-tools", "user-tools", "repo
 
 
 @pytest.mark.parametrize("scene", SCENES)
-def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan, moderator, in_window,
-                                   assert_accessible):
+def test_moderation_pages_pass_axe(scene, page, torun, section_thread, general, anna, jan, moderator,
+                                   in_window, assert_accessible):
+    """The general thread is there too, as in a real consultation (the transparency page counts both)."""
     if scene != "queue-empty":
         reported, hidden, _reply, pending = _flagged_and_pending(torun, section_thread, anna, jan, moderator)
 
     if scene == "report-form-error":
-        log_in_with_the_form(page, JAN, PASSWORD)
+        log_in_with_the_form(page, jan.email)
         approved = comment(anna, section_thread, "Uwaga, którą Jan chce zgłosić.")
         in_request(moderation.approve, moderator, fresh(approved), fresh(approved).version)
         page.goto(f"/forum/uwagi/{approved.id}/zglos")
@@ -384,7 +336,7 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
         assert_accessible(page)
         return
 
-    log_in_with_the_form(page, MOD, PASSWORD)
+    log_in_with_the_form(page, moderator.email)
     if scene == "queue-with-items":
         page.goto(QUEUE)
         expect(page.locator(f"#pozycja-{pending.id}")).to_be_visible()
@@ -416,9 +368,8 @@ def test_moderation_pages_pass_axe(scene, page, torun, section_thread, anna, jan
     assert_accessible(page)
 
 
-def test_the_moderation_settings_page_passes_axe_and_saves(page, torun, make_user, assert_accessible):
-    make_user("admin@urzad.example", role=Role.ADMIN, name="Admin", password=PASSWORD)
-    log_in_with_the_form(page, "admin@urzad.example", PASSWORD)
+def test_the_moderation_settings_page_passes_axe_and_saves(page, torun, admin, assert_accessible):
+    log_in_with_the_form(page, admin.email)
     page.goto("/zespol/konsultacje/program-wspolpracy-2021/moderacja")
     assert_accessible(page)
     page.get_by_label("Wszystkie uwagi uczestników czekają na zatwierdzenie").check()

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from portal.accounts.models import Role
 from tests.browser.conftest import log_in_with_the_form
 
 try:
@@ -16,15 +15,14 @@ try:
 except ImportError:  # the `browser` fixture skips these tests (or fails them on CI) and says why
     expect = None
 
-PASSWORD = "zielony rower nad Wisłą"
-ADMIN = "ewa@urzad.torun.example"
 TITLE = "Budżet obywatelski Torunia 2021"
 
 
 @pytest.fixture
-def admin(make_user, frozen_clock):
+def before_the_new_timeline(frozen_clock):
+    """20 August 2020, before the phases the admin adds; set before the admin is made."""
     frozen_clock.set_local("2020-08-20 12:00:00")
-    return make_user(ADMIN, role=Role.ADMIN, name="Ewa Nowak", password=PASSWORD)
+    return frozen_clock
 
 
 def add_phase(page, kind: str, title: str, first_day: str, last_day: str) -> None:
@@ -36,9 +34,10 @@ def add_phase(page, kind: str, title: str, first_day: str, last_day: str) -> Non
     main.get_by_role("button", name="Dodaj etap").click()
 
 
-def test_an_admin_creates_a_consultation_with_phases_and_publishes_it(page, browser, live_server, admin,
+def test_an_admin_creates_a_consultation_with_phases_and_publishes_it(page, browser, live_server,
+                                                                      before_the_new_timeline, admin,
                                                                       assert_accessible):
-    log_in_with_the_form(page, ADMIN, PASSWORD)
+    log_in_with_the_form(page, admin.email)
     page.get_by_role("banner").get_by_role("link", name="Zarządzanie").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zarządzanie konsultacjami")
     assert_accessible(page)
@@ -88,8 +87,9 @@ def test_an_admin_creates_a_consultation_with_phases_and_publishes_it(page, brow
         visitor.context.close()
 
 
-def test_an_admin_moves_and_deletes_a_phase_after_confirming(page, torun, admin, assert_accessible):
-    log_in_with_the_form(page, ADMIN, PASSWORD)
+def test_an_admin_moves_and_deletes_a_phase_after_confirming(page, torun, before_the_new_timeline, admin,
+                                                            assert_accessible):
+    log_in_with_the_form(page, admin.email)
     page.goto("/zespol/konsultacje/program-wspolpracy-2021/etapy")
     table = page.get_by_role("main").get_by_role("table")
     drafting = table.get_by_role("row").filter(has_text="Prace nad projektem programu")

@@ -7,7 +7,7 @@ group sign-up before the first page is opened; the admin logs in through the log
 """
 import pytest
 
-from portal.accounts.models import Role
+from tests.browser.conftest import log_in_with_the_form
 from tests.factories import pdf_bytes
 
 try:
@@ -20,19 +20,19 @@ ANNOUNCEMENT = f"/konsultacje/{SLUG}"
 DOCUMENTS = f"/zespol/konsultacje/{SLUG}/dokumenty"
 GROUPS = f"/zespol/konsultacje/{SLUG}/grupy"
 MEETINGS = f"/zespol/konsultacje/{SLUG}/spotkania"
-ADMIN = "ewa@urzad.torun.example"
-PASSWORD = "zielony rower nad Wisłą"
 
 
 @pytest.fixture
-def admin_page(page, torun, make_user, frozen_clock):
+def during_group_signup(frozen_clock):
+    """24 August 2020, in the demo's group sign-up; set before the admin is made."""
     frozen_clock.set_local("2020-08-24 12:00:00")
-    make_user(ADMIN, role=Role.ADMIN, name="Ewa Administratorka", password=PASSWORD)
-    page.goto("/logowanie")
-    page.get_by_label("Adres e-mail").fill(ADMIN)
-    page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Moje konto")).to_be_visible()
+    return frozen_clock
+
+
+@pytest.fixture
+def admin_page(page, torun, during_group_signup, admin):
+    """The page, signed in as `admin` through the login form."""
+    log_in_with_the_form(page, admin.email)
     return page
 
 

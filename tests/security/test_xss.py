@@ -29,10 +29,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from portal import clock
-from portal.accounts.models import Role
 from portal.extensions import db
 from portal.forum import services
-from portal.forum.models import DraftParagraph, DraftSection, Post, PostRevision, Thread, ThreadKind
+from portal.forum.models import Post, PostRevision, Thread, ThreadKind
 from portal.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from tests.conftest import form_token, login_as
 
@@ -329,26 +328,8 @@ def normalised(text: str) -> str:
     return text.replace("\x00", "").replace("\ufffd", "")
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-@pytest.fixture
-def section_thread(torun):
-    section = DraftSection(consultation_id=torun.id, number=6, title="Formy współpracy")
-    section.paragraphs = [DraftParagraph(number=n, text=f"Ustęp {n}.", html=f"<p>Ustęp {n}.</p>")
-                          for n in (1, 2, 3)]
-    db.session.add(section)
-    db.session.flush()
-    thread = Thread(consultation_id=torun.id, kind=ThreadKind.SECTION, section_id=section.id,
-                    title=section.title)
-    db.session.add(thread)
-    db.session.commit()
-    return thread
-
-
-@pytest.fixture
-def anna(make_user):
-    return make_user("anna@ngo.example", name="Anna Nowak")
-
+# --- helpers -------------------------------------------------------------------------------
+# The people and threads are conftest's: `anna` posts, in `section_thread` (§ 6, paragraphs 1-3).
 
 def thread_url(thread) -> str:
     return f"/konsultacje/{SLUG}/forum/watek/{thread.id}"
@@ -532,7 +513,7 @@ def test_a_reply_to_a_made_up_parent_is_refused_with_a_message(client, section_t
 
 
 def test_an_edit_with_vectors_and_the_moderators_revision_history(client, app, section_thread, anna,
-                                                                   make_user, frozen_clock):
+                                                                   moderator, frozen_clock):
     """The old text is shown to moderators again (through the sanitiser): both versions stay inert."""
     first, second = VECTOR_SOURCES["img-onerror"], VECTOR_SOURCES["md-link-entity-c"]
     frozen_clock.set_local(IN_WINDOW)
@@ -547,17 +528,16 @@ def test_an_edit_with_vectors_and_the_moderators_revision_history(client, app, s
     assert [r.body for r in db.session.scalars(select(PostRevision))] == [first]
     assert_clean(client.get(thread_url(section_thread)).get_data(as_text=True), "the thread after the edit")
 
-    moderator = app.test_client()
-    login_as(moderator, make_user("mod@example.org", role=Role.MODERATOR))
-    history = moderator.get(f"/forum/uwagi/{post.id}/wersje")
+    staff = app.test_client()
+    login_as(staff, moderator)
+    history = staff.get(f"/forum/uwagi/{post.id}/wersje")
     assert history.status_code == 200
     assert_clean(history.get_data(as_text=True), "the revision history")
 
 
-def test_an_authors_name_is_text_wherever_it_appears(client, section_thread, make_user, frozen_clock):
+def test_an_authors_name_is_text_wherever_it_appears(client, section_thread, jan, make_user, frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     mallory = make_user("mallory@example.org", name="<img src=x onerror=alert(1)>\"><script>alert(1)</script>")
-    jan = make_user("jan@example.org", name="Jan")
     advance(frozen_clock)
     root = services.post_comment(mallory, section_thread, "Pierwsza.")
     advance(frozen_clock)
