@@ -28,12 +28,17 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import joinedload
 
 from flask.globals import _cv_app
-from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner, FlaskClient
 
 from portal import clock, create_app
 from portal.consultations import view_counter
 from portal.extensions import cache, db, limiter
-from tests.database import empty_all_tables, migrate, transaction_rolled_back_at_the_end
+from tests.database import (
+    empty_all_tables,
+    end_the_tests_own_transaction,
+    migrate,
+    transaction_rolled_back_at_the_end,
+)
 from tests.factories import SMALL_DRAFT, add_comment
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -68,6 +73,14 @@ def database_uri(tmp_path_factory):
 # --- One app per test configuration ----------------------------------------------------------
 
 
+class CommandRunner(FlaskCliRunner):
+    """Flask's CLI runner; a command runs in an app context (and a transaction) of its own."""
+
+    def invoke(self, *args, **kwargs):
+        end_the_tests_own_transaction()
+        return super().invoke(*args, **kwargs)
+
+
 class RequestIsolatedClient(FlaskClient):
     """Runs each request in an application context of its own, as a server would.
 
@@ -76,6 +89,7 @@ class RequestIsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        end_the_tests_own_transaction()
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -173,6 +187,7 @@ def _app_for(database_uri, _smtp_server, tmp_path_factory):
         if own or key not in built:
             app = create_app(config, instance_path=str(tmp_path_factory.mktemp("instance")))
             app.test_client_class = RequestIsolatedClient
+            app.test_cli_runner_class = CommandRunner
             # Flask-Limiter is one object for every app, holding the storage of the last app it
             # was bound to: each app keeps its own (memory or Redis), put back when it is used.
             app.extensions[LIMITER_STATE] = (limiter._storage, limiter._limiter)

@@ -66,6 +66,25 @@ class JoinedSession(FlaskSQLAlchemySession):
 db.session = db._make_scoped_session({"class_": JoinedSession, "join_transaction_mode": "create_savepoint"})
 
 
+def end_the_tests_own_transaction() -> None:
+    """Before a request or a command: the test's session ends its savepoint, having nothing to save.
+
+    Savepoints on one connection nest. Were the test's savepoint still open, the request's
+    savepoint would be nested inside it, and a later rollback() by the test would undo the
+    request's commit too — which a real commit never allows. So a test commits (or rolls back)
+    what it wrote before it makes a request, as it had to when the request's connection was its
+    own: uncommitted writes here are an error in the test, not something a request may see.
+    """
+    if _joined.connection is None:
+        return
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        raise AssertionError("the test has uncommitted changes: commit() or rollback() them before a request")
+    session.commit()  # nothing to write: only ends the savepoint (and expires what the test loaded)
+
+
 @contextmanager
 def transaction_rolled_back_at_the_end(engine):
     """Every session of this thread works inside one transaction, rolled back at the end."""

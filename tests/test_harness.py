@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.conftest import log_in
+from tests.conftest import form_token, log_in, login_as
 from tests.database import transaction_rolled_back_at_the_end
+from tests.factories import SLUG
 
 
 def people_seen_by(connection) -> int:
@@ -40,3 +41,24 @@ def test_a_test_starts_on_an_empty_database_after_one_that_wrote(app, make_user)
     assert db.session.scalar(select(func.count(User.id))) == 0
     make_user("anna@ngo.example")
     assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_a_rollback_by_the_test_never_undoes_what_a_request_committed(app, client, general, moderator):
+    """Savepoints nest: the request's must not sit inside one the test still holds open."""
+    from portal.forum.models import Thread
+
+    login_as(client, moderator)
+    assert db.session.get(Thread, general.id).locked_at is None  # the test's session is in a savepoint
+    thread_page = f"/konsultacje/{SLUG}/forum/watek/{general.id}"
+    response = client.post(f"/moderacja/watki/{general.id}/zamknij",
+                           data={"csrf_token": form_token(client, thread_page)})
+    assert response.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Thread, general.id).locked_at is not None
+
+
+def test_a_request_after_uncommitted_changes_of_the_test_is_an_error_in_the_test(app, client, anna):
+    anna.display_name = "Anna Zmieniona"
+    with pytest.raises(AssertionError, match="uncommitted changes"):
+        client.get("/")
+    db.session.rollback()
