@@ -48,10 +48,11 @@ class PhaseSpec:
 PHASES = (
     PhaseSpec(PhaseKind.ANNOUNCEMENT, "Ogłoszenie konsultacji społecznych i naboru do grup roboczych",
               date(2020, 8, 21), date(2020, 8, 21)),
-    PhaseSpec(PhaseKind.GROUP_SIGNUP, "Przyjmowanie zgłoszeń przedstawicieli NGO do prac w grupach roboczych",
+    PhaseSpec(PhaseKind.GROUP_SIGNUP,
+              "Przyjmowanie zgłoszeń przedstawicieli organizacji pozarządowych do prac w grupach roboczych",
               date(2020, 8, 21), date(2020, 8, 27),
               "Jedna osoba może zgłosić się do jednej grupy roboczej (10–12 osób w grupie)."),
-    PhaseSpec(PhaseKind.MEETINGS, "Spotkania grup roboczych on-line",
+    PhaseSpec(PhaseKind.MEETINGS, "Spotkania grup roboczych online",
               date(2020, 8, 31), date(2020, 9, 1),
               "31 sierpnia (3 tematy) i 1 września (2 tematy), godz. 16.30; zbieranie propozycji do programu."),
     PhaseSpec(PhaseKind.DRAFTING, "Prace nad projektem programu",
@@ -72,7 +73,7 @@ PHASES = (
 
 GROUPS = (
     ("Wspieranie i promocja działalności podmiotów ekonomii społecznej", 12, datetime(2020, 8, 31, 16, 30)),
-    ("Wspieranie i rozwijanie współpracy biznesu z NGO", 12, datetime(2020, 8, 31, 16, 30)),
+    ("Wspieranie i rozwijanie współpracy biznesu z organizacjami pozarządowymi", 12, datetime(2020, 8, 31, 16, 30)),
     ("Wspieranie i promocja wolontariatu", 12, datetime(2020, 8, 31, 16, 30)),
     ("Współpraca i realizacja zadań publicznych w okresie pandemii", 10, datetime(2020, 9, 1, 16, 30)),
     ("Wspieranie działalności na rzecz osób niepełnosprawnych", 10, datetime(2020, 9, 1, 16, 30)),
@@ -97,7 +98,7 @@ sierpnia.
 ## Zaproszenie do grup roboczych
 
 Zapraszamy przedstawicieli toruńskich organizacji pozarządowych do prac w grupach roboczych.
-Jedna osoba może zgłosić się do prac w **jednej** grupie roboczej — spotkania on-line odbywają
+Jedna osoba może zgłosić się do prac w **jednej** grupie roboczej — spotkania online odbywają
 się równolegle. W zgłoszeniu prosimy podać:
 
 - imię i nazwisko,
@@ -184,7 +185,7 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
     )
     db.session.add(Meeting(
         consultation_id=consultation.id,
-        title="Spotkanie on-line: omówienie propozycji do programu",
+        title="Spotkanie online: omówienie propozycji do programu",
         topic="Podsumowanie propozycji zebranych w grupach roboczych i dyskusja nad kształtem projektu programu.",
         moderators="członkowie Rady Działalności Pożytku Publicznego i pracownicy wydziałów Urzędu Miasta (przykład)",
         starts_at=_moved(datetime(2020, 9, 3, 16, 30), days),

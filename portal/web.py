@@ -1,10 +1,11 @@
 """What every request shares: the unit of work, security and cache headers, template helpers, errors."""
 import re
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,7 @@ from portal import clock, formatting, mail, permissions
 from portal.accounts.models import ROLE_LABELS
 from portal.consultations import view_counter
 from portal.extensions import db
-from portal.forms import CSRF_EXPIRED_MESSAGE
+from portal.forms import CSRF_EXPIRED_MESSAGE, errors_in_page_order
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -115,6 +116,19 @@ def set_cache_headers(response):
     return response
 
 
+def content_lang() -> Markup:
+    """` lang="pl"` for an element holding text people wrote in the consultations' language
+    (comments, names, titles, the draft), when the interface speaks another one; else nothing.
+
+    WCAG 3.1.2: a screen reader then reads Polish text in Polish inside an English page. In the
+    Polish interface the page's own `<html lang>` already says it. Used as `<p{{ content_lang() }}>`.
+    """
+    language = current_app.config["CONTENT_LANGUAGE"]
+    if str(get_locale()) == language:
+        return Markup("")
+    return Markup(' lang="%s"') % escape(language)
+
+
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_date=formatting.local_date,
@@ -125,10 +139,12 @@ def _register_template_helpers(app: Flask) -> None:
         iso=formatting.iso,
         relative=formatting.relative,
         number=formatting.number,
+        errors_in_page_order=errors_in_page_order,
     )
     app.jinja_env.globals.update(
         permissions=permissions,
         current_locale=lambda: str(get_locale()),
+        content_lang=content_lang,
         now_utc=clock.now_utc,
         csrf_expired_message=CSRF_EXPIRED_MESSAGE,
         role_names=ROLE_LABELS,

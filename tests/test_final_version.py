@@ -262,7 +262,7 @@ def test_the_changes_page_is_public_only_after_the_report_is_published(app, uplo
     assert participant.get(CHANGES).status_code == 404
     preview = moderator_client.get(CHANGES)
     assert preview.status_code == 200
-    assert "widzi tylko zespół urzędu" in preview.get_data(as_text=True)
+    assert "widzą tylko pracownicy urzędu" in preview.get_data(as_text=True)
     publish_report(uploaded.consultation)
     html = anonymous.get(CHANGES).get_data(as_text=True)
     assert "Wolontariat" in html and "widzi tylko zespół" not in html

@@ -332,7 +332,7 @@ def test_hiding_with_a_public_reason_shows_a_placeholder_and_keeps_the_replies(
     post = fresh(post)
     assert post.state == PostState.HIDDEN and post.moderation_reason == "dane osobowe osoby trzeciej"
     public = client.get(page).get_data(as_text=True)
-    assert "Komentarz ukryty przez moderatora: dane osobowe osoby trzeciej" in public
+    assert "Uwaga ukryta przez moderatora: dane osobowe osoby trzeciej" in public
     assert "nazwiskiem sąsiada" not in public and "Odpowiedź, która zostaje." in public
     assert f'id="k-{reply.id}"' in public
     staff_view = staff.get(page).get_data(as_text=True)
@@ -361,12 +361,12 @@ def test_a_comment_hidden_by_reports_says_so_and_waits_for_a_moderator(app, clie
     report_three_times(other, make_user, "s")
     page = thread_url(general)
     public = client.get(page).get_data(as_text=True)
-    assert public.count("Komentarz ukryty po zgłoszeniach użytkowników — czeka na decyzję moderatora.") == 2
+    assert public.count("Uwaga ukryta po zgłoszeniach użytkowników — czeka na decyzję moderatora.") == 2
     assert "Sporna uwaga." not in public
 
     staff = signed_in(app, moderator)
     queue = staff.get(QUEUE).get_data(as_text=True)
-    assert queue.count("ukryty po zgłoszeniach — czeka na decyzję") == 2 and "od różnych osób: 3" in queue
+    assert queue.count("ukryta automatycznie po zgłoszeniach — czeka na decyzję") == 2 and "od różnych osób: 3" in queue
     item = queue[queue.index(f'id="pozycja-{post.id}"'):queue.index(f'id="pozycja-{other.id}"')]
     assert f'action="/moderacja/uwagi/{post.id}/zgloszenia/uznaj"' in item
     assert f'action="/moderacja/uwagi/{post.id}/zgloszenia/oddal"' in item
@@ -374,12 +374,12 @@ def test_a_comment_hidden_by_reports_says_so_and_waits_for_a_moderator(app, clie
 
     # On the thread page the moderator keeps one hidden with a reason of their own: reports agreed.
     html = staff.get(page).get_data(as_text=True)
-    assert "Pozostaw ukryty z powodem" in html
+    assert "Pozostaw ukrytą z powodem" in html
     act(staff, post.id, "ukryj", version_on(html, post.id, "ukryj"), page=page,
         public_reason="obraźliwe określenia")
     post = fresh(post)
     assert post.state == PostState.HIDDEN and not post.hidden_by_flags
-    assert "Komentarz ukryty przez moderatora: obraźliwe określenia" in client.get(page).get_data(as_text=True)
+    assert "Uwaga ukryta przez moderatora: obraźliwe określenia" in client.get(page).get_data(as_text=True)
     assert set(db.session.scalars(select(Flag.resolution).where(Flag.post_id == post.id))) == {"agreed"}
 
     # From the queue the other one's reports are dismissed: it is shown again, back to the queue.
@@ -452,7 +452,7 @@ def test_the_queue_shows_each_item_in_context_with_its_author_history_and_report
     flagged = html[html.index(f'id="pozycja-{reported.id}"'):html.index(f'id="pozycja-{pending.id}"')]
     assert "Zgłoszenia: 2, od różnych osób: 2" in flagged
     assert "<li>spam — <q>reklama sklepu</q>" in flagged and "<li>obraźliwa treść" in flagged
-    assert "opublikowany, zgłoszony" in flagged and 'name="post_ids"' not in flagged  # not in bulk
+    assert "opublikowana, zgłoszona" in flagged and 'name="post_ids"' not in flagged  # not in bulk
     assert "Uwagi ogólne" in flagged
 
     # Hiding it from the thread page agrees with the reports: they are closed, it leaves the queue.

@@ -330,7 +330,7 @@ def test_the_meeting_calendar_file_is_in_warsaw_time(client, torun):
     assert str(start.tzinfo) == "Europe/Warsaw" and start.strftime("%Y-%m-%d %H:%M") == "2020-09-03 16:30"
     assert "TZID=Europe/Warsaw" in response.get_data(as_text=True)
     assert calendar.walk("VTIMEZONE"), "the time zone is described in the file"
-    assert str(event["summary"]) == "Spotkanie on-line: omówienie propozycji do programu"
+    assert str(event["summary"]) == "Spotkanie online: omówienie propozycji do programu"
 
 
 def test_the_same_address_registers_once_per_meeting(client, torun, frozen_clock):

@@ -90,7 +90,7 @@ def group_section(html, group) -> str:
 
 
 def table(section, caption_start) -> str:
-    match = re.search(r"<table[^>]*>\s*<caption>" + re.escape(caption_start) + r".*?</table>", section, re.S)
+    match = re.search(r"<table[^>]*>\s*<caption[^>]*>" + re.escape(caption_start) + r".*?</table>", section, re.S)
     assert match, f"no table {caption_start!r}"
     return match.group(0)
 
@@ -154,7 +154,7 @@ def test_the_overview_is_accessible_in_structure(moderator_client, signup_open):
     html = moderator_client.get(OVERVIEW).get_data(as_text=True)
     levels = [int(level) for level in re.findall(r"<h([1-6])", html.split('id="tresc"', 1)[1])]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no skipped levels
-    assert html.count("<table") == html.count("<caption>") > 0
+    assert html.count("<table") == html.count("<caption") > 0
     assert "<th>" not in html  # every header cell says what it heads
     for field_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html):
         assert f'<label class="field__label" for="{field_id}">' in html, field_id
@@ -414,7 +414,7 @@ def test_changing_a_link_already_sent_warns_staff_to_write_to_those_people(moder
 
     post(moderator_client, f"/zespol/spotkania/{meeting.id}/link", {"join_url": "https://meet.example.org/new"})
     html = moderator_client.get(OVERVIEW).get_data(as_text=True)
-    assert "1 os. dostało już poprzedni link" in html
+    assert "1 osoba dostała już poprzedni link" in html
     meeting_table = table(html.split('id="spotkania"', 1)[1], "Zgłoszenia na spotkanie")
     assert "3 września 2020 r., godz. 10:00" in text(meeting_table)  # when the link went out
 

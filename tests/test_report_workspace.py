@@ -133,7 +133,7 @@ def test_the_workspace_lists_every_comment_by_section_in_report_order(commented,
     html = moderator_client.get(WORKSPACE).get_data(as_text=True)
 
     assert numbers_on_page(html) == ["1", "2", "3", "4", "5"]
-    headings = re.findall(r'<h2 id="sekcja-\d+" lang="pl">([^<]+)</h2>', html)
+    headings = re.findall(r'<h2 id="sekcja-\d+">([^<]+)</h2>', html)
     assert headings == ["Uwagi ogólne", "§ 1. Postanowienia ogólne", "§ 2. Formy współpracy", "§ 3. Finansowanie"]
     third = comment_block(html, commented.comments[2])
     assert commented.anna.organisation.name in third

@@ -132,7 +132,7 @@ def test_a_dry_run_counts_per_group_and_meeting_without_names_and_changes_nothin
     assert result.exit_code == 0, result.output
     assert "group Współpraca i realizacja zadań publicznych w okresie pandemii: 3" in result.output
     assert "group Wspieranie i promocja działalności podmiotów ekonomii społecznej: 3" in result.output
-    assert "meeting Spotkanie on-line: omówienie propozycji do programu: 2" in result.output
+    assert "meeting Spotkanie online: omówienie propozycji do programu: 2" in result.output
     assert "would erase group registrations 6, meeting registrations 2, outbox messages" in result.output
     for personal in ("Osoba Testowa", "osoba1@ngo.example", "600 100 200", "Szeroka", "choruje"):
         assert personal not in result.output

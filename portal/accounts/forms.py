@@ -48,7 +48,7 @@ class SignUpForm(OrganisationFields, Form):
     display_name = StringField(_l("Imię i nazwisko lub podpis"), validators=[
         DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120)])
     password = new_password_field()
-    accept_privacy = BooleanField(_l("Zapoznałam/zapoznałem się z informacją o przetwarzaniu danych osobowych"),
+    accept_privacy = BooleanField(_l("Przyjmuję do wiadomości informację o przetwarzaniu danych osobowych"),
                                   validators=[DataRequired(_l("Potwierdź, że znasz zasady przetwarzania danych."))])
 
 

@@ -28,7 +28,21 @@ MAX_NESTING = 4  # replies deeper than this continue flat under the 4th level
 
 
 class PostingRefused(Exception):
-    """A rule refused the post; `message` says why and the form keeps the text."""
+    """A rule refused the post; `message` says why and the form keeps the text.
+
+    `fields` ties messages to the form fields they are about ({"title": …, "body": …}, in the
+    form's order): the form shows each one next to its field. A refusal about no field in
+    particular (closed window, too soon, duplicate) has none.
+    """
+
+    def __init__(self, message, *, fields: dict | None = None):
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+    @classmethod
+    def about(cls, fields: dict) -> "PostingRefused":
+        """A refusal of what was typed into these fields (the first message is `message`)."""
+        return cls(next(iter(fields.values())), fields=fields)
 
     @property
     def message(self) -> str:
@@ -95,7 +109,7 @@ def may_post(user, thread: Thread | None, window: Phase | None, now: datetime | 
         return Decision(False, str(_l("Zgłaszanie uwag rozpocznie się %(when)s.", when=when))
                         if window else str(_l("Zgłaszanie uwag nie zostało jeszcze zaplanowane.")))
     if state == "after":
-        return Decision(False, str(_l("Zgłaszanie uwag zakończyło się %(date)s.",
+        return Decision(False, str(_l("Zgłaszanie uwag zakończyło się %(date)s",
                                       date=formatting.end_date(window.ends_at))))
     return Decision(True)
 
@@ -104,13 +118,27 @@ def _pad(post_id: int) -> str:
     return str(post_id).zfill(PATH_DIGITS)
 
 
+def _body_problem(body: str) -> str | None:
+    if not body:
+        return _l("Wpisz treść uwagi.")
+    if len(body) > COMMENT_MAX:
+        return _l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).", max=COMMENT_MAX, length=len(body))
+    return None
+
+
+def _title_problem(title: str) -> str | None:
+    if not title:
+        return _l("Wpisz tytuł wątku.")
+    if len(title) > TITLE_MAX:
+        return _l("Tytuł może mieć najwyżej %(max)s znaków.", max=TITLE_MAX)
+    return None
+
+
 def _checked_body(body: str | None) -> str:
     body = (body or "").strip()
-    if not body:
-        raise PostingRefused(_l("Wpisz treść uwagi."))
-    if len(body) > COMMENT_MAX:
-        raise PostingRefused(_l("Uwaga może mieć najwyżej %(max)s znaków (ma %(length)s).",
-                                max=COMMENT_MAX, length=len(body)))
+    problem = _body_problem(body)
+    if problem:
+        raise PostingRefused.about({"body": problem})
     return body
 
 
@@ -176,10 +204,11 @@ def open_thread(user: User, consultation: Consultation, title: str, body: str,
     """A participant opens a thread of their own: a title and the first comment."""
     now = now or clock.now_utc()
     title = (title or "").strip()
-    if not title:
-        raise PostingRefused(_l("Wpisz tytuł wątku."))
-    if len(title) > TITLE_MAX:
-        raise PostingRefused(_l("Tytuł może mieć najwyżej %(max)s znaków.", max=TITLE_MAX))
+    # Both fields at once: a person who left both empty hears about both.
+    problems = {name: problem for name, problem in (("title", _title_problem(title)),
+                                                    ("body", _body_problem((body or "").strip()))) if problem}
+    if problems:
+        raise PostingRefused.about(problems)
     window = comment_window(consultation.id)
     decision = may_post(user, None, window, now)
     if not decision:

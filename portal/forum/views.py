@@ -50,10 +50,14 @@ def thread(slug: str, thread_id: int):
 
     def send():
         if form.parent_id.data and reply_to is None:
-            raise services.PostingRefused(_("Komentarz, na który odpowiadasz, nie istnieje."))
+            raise services.PostingRefused(_("Uwaga, na którą odpowiadasz, nie istnieje."))
         post = services.post_comment(_user(), thread, form.body.data, parent=reply_to,
                                      paragraph=form.paragraph.data, on_behalf=form.on_behalf.data, window=window)
-        flash(_("Dziękujemy, uwaga została dodana."), "success")
+        if post.state == "pending":
+            flash(_("Dziękujemy. Uwaga czeka na moderację i pojawi się na forum, gdy moderator ją zatwierdzi."),
+                  "success")
+        else:
+            flash(_("Dziękujemy, uwaga została dodana."), "success")
         return redirect(url_for("forum.permalink", post_id=post.id))
 
     done, preview, refusal, status = _editor_submission(form, send)
@@ -88,7 +92,12 @@ def _editor_submission(form, send):
     try:
         return send(), None, None, 200
     except services.PostingRefused as error:
-        return None, None, error.message, 200
+        if not error.fields:
+            return None, None, error.message, 200
+        # What was typed is wrong: each message goes next to its field (and into the summary).
+        for name, message in error.fields.items():
+            form[name].errors = [*form[name].errors, str(message)]
+        return None, None, None, 200
 
 
 def _page() -> int:
@@ -113,7 +122,11 @@ def new_thread(slug: str):
 
     def send():
         thread = services.open_thread(_user(), consultation, form.title.data, form.body.data)
-        flash(_("Wątek został otwarty."), "success")
+        if db.session.scalar(select(Post.state).where(Post.thread_id == thread.id)) == "pending":
+            flash(_("Wątek został otwarty. Pierwsza uwaga czeka na moderację i pojawi się na forum, gdy "
+                    "moderator ją zatwierdzi."), "success")
+        else:
+            flash(_("Wątek został otwarty."), "success")
         return redirect(url_for("forum.thread", slug=slug, thread_id=thread.id))
 
     done, preview, refusal, status = _editor_submission(form, send)

@@ -43,7 +43,7 @@ def _known_reason(form, field):
 
 def _note_for_other(form, field):
     if form.reason.data == RejectionReason.OTHER.value and not field.data:
-        raise ValidationError(_l("Przy powodzie „inny powód” opisz go w uwadze dla autora."))
+        raise ValidationError(_l("Przy powodzie „inny powód” opisz go w wyjaśnieniu dla autora."))
 
 
 class _Action(Form):
@@ -64,8 +64,8 @@ class RejectForm(_Action):
     version = version_field()
     reason = SelectField(_l("Powód odrzucenia"), choices=reason_choices, validators=[_known_reason],
                          validate_choice=False)
-    note = TextAreaField(_l("Uwaga dla autora"), filters=[_strip], validators=[
-        _note_for_other, Length(max=NOTE_MAX, message=_l("Uwaga dla autora może mieć najwyżej %(max)d znaków."))])
+    note = TextAreaField(_l("Wyjaśnienie dla autora"), filters=[_strip], validators=[
+        _note_for_other, Length(max=NOTE_MAX, message=_l("Wyjaśnienie dla autora może mieć najwyżej %(max)d znaków."))])
 
     @property
     def chosen_reason(self) -> RejectionReason:
@@ -75,7 +75,7 @@ class RejectForm(_Action):
 class HideForm(_Action):
     version = version_field()
     public_reason = StringField(_l("Powód ukrycia (widoczny publicznie)"), filters=[_strip], validators=[
-        DataRequired(_l("Podaj powód ukrycia — pokażemy go w miejscu komentarza.")),
+        DataRequired(_l("Podaj powód ukrycia — zobaczą go czytelnicy zamiast uwagi.")),
         Length(max=PUBLIC_REASON_MAX, message=_l("Powód może mieć najwyżej %(max)d znaków."))])
 
 
@@ -90,15 +90,15 @@ class BulkForm(_Action):
     action = StringField(_l("Co zrobić z zaznaczonymi"), validators=[
         AnyOf([APPROVE, REJECT], message=_l("Wybierz, co zrobić z zaznaczonymi."))])
     reason = StringField(_l("Powód odrzucenia"))
-    note = TextAreaField(_l("Uwaga dla autorów"), filters=[_strip], validators=[
-        Length(max=NOTE_MAX, message=_l("Uwaga dla autorów może mieć najwyżej %(max)d znaków."))])
+    note = TextAreaField(_l("Wyjaśnienie dla autorów"), filters=[_strip], validators=[
+        Length(max=NOTE_MAX, message=_l("Wyjaśnienie dla autorów może mieć najwyżej %(max)d znaków."))])
 
     def validate_reason(self, field):
         if self.action.data != REJECT:
             return
         _known_reason(self, field)
         if field.data == RejectionReason.OTHER.value and not self.note.data:
-            raise ValidationError(_l("Przy powodzie „inny powód” opisz go w uwadze dla autorów."))
+            raise ValidationError(_l("Przy powodzie „inny powód” opisz go w wyjaśnieniu dla autorów."))
 
     @property
     def chosen_reason(self) -> RejectionReason:

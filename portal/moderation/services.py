@@ -123,8 +123,13 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
 def reject(moderator: User, post: Post, expected_version: int, reason: RejectionReason, note: str = "",
            now: datetime | None = None) -> None:
     """Refuse a pending comment; the author gets an e-mail with the reason and their full text."""
-    label = str(REJECTION_LABELS[reason])
-    text = f"{label}: {note.strip()}" if note.strip() else label
+    label, note = str(REJECTION_LABELS[reason]), note.strip()
+    # "inny powód" says nothing of its own: the note is the reason ("Powód: …", not "Powód: inny powód: …").
+    # The numbers page counts a text that starts with no known label as "inny powód".
+    if reason == RejectionReason.OTHER and note:
+        text = note
+    else:
+        text = f"{label}: {note}" if note else label
     _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.REJECTED,
                   "post_rejected", text, moderation_reason=text)
     author = db.session.get(User, post.author_id) if post.author_id else None

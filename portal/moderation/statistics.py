@@ -41,7 +41,8 @@ def _label_variants(reason: RejectionReason) -> set[str]:
 
 
 def _rejected_for(reason: RejectionReason):
-    """A rejection's text is the reason's label, alone or followed by ": the moderator's note"."""
+    """A rejection's text is the reason's label, alone or followed by ": the moderator's note"
+    (for "inny powód" the note alone, which is why a text with no known label counts as that)."""
     return or_(*[or_(Post.moderation_reason == label, Post.moderation_reason.startswith(label + ":", autoescape=True))
                  for label in sorted(_label_variants(reason))])
 

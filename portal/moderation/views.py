@@ -31,7 +31,7 @@ PER_PAGE = 50
 # Fields a moderator types: given back, editable, when a stale form has to be sent again.
 TYPED_FIELDS = {
     "edited_body": _l("Treść po poprawkach"),
-    "note": _l("Uwaga dla autora"),
+    "note": _l("Wyjaśnienie dla autora"),
     "public_reason": _l("Powód ukrycia (widoczny publicznie)"),
 }
 
@@ -309,7 +309,7 @@ def hide(post_id: int):
     except services.ModerationError as error:
         _already_handled(error)
     else:
-        flash(_("Komentarz #%(id)s został ukryty. W jego miejscu widać powód ukrycia; odpowiedzi zostają.",
+        flash(_("Uwaga #%(id)s została ukryta. W jej miejscu widać powód ukrycia; odpowiedzi zostają.",
                 id=post.id), "success")
     return _back(form)
 
@@ -332,7 +332,7 @@ def unhide(post_id: int):
     except services.ModerationError as error:
         _already_handled(error)
     else:
-        flash(_("Komentarz #%(id)s jest znowu widoczny dla wszystkich.", id=post.id), "success")
+        flash(_("Uwaga #%(id)s jest znowu widoczna dla wszystkich.", id=post.id), "success")
     return _back(form)
 
 

@@ -28,7 +28,7 @@ class ApplicantFields(Form):
         _l("Wiem, że spotkanie będzie nagrywane na potrzeby spisania zgłoszonych uwag i propozycji"),
         validators=[DataRequired(_l("Udział wymaga przyjęcia do wiadomości, że spotkanie jest nagrywane."))])
     privacy_notice = BooleanField(
-        _l("Zapoznałam/zapoznałem się z informacją o przetwarzaniu danych osobowych"),
+        _l("Przyjmuję do wiadomości informację o przetwarzaniu danych osobowych"),
         validators=[DataRequired(_l("Potwierdź, że znasz zasady przetwarzania danych."))])
     # Named like a real field so that scripts fill it in; hidden from people and assistive tech.
     website = StringField(_l("Strona internetowa"), validators=[Honeypot()])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -248,8 +248,10 @@ def set_meeting_link(meeting_id: int):
         already_sent = db.session.scalar(select(func.count(MeetingRegistration.id)).where(
             MeetingRegistration.meeting_id == meeting.id, MeetingRegistration.link_sent_at.is_not(None)))
         if already_sent:
-            flash(_("Uwaga: %(count)s os. dostało już poprzedni link i nowego nie dostanie automatycznie — "
-                    "napisz do nich.", count=already_sent), "error")
+            flash(ngettext("%(num)s osoba dostała już poprzedni link i nowego nie dostanie automatycznie — "
+                           "napisz do niej.",
+                           "%(num)s osób dostało już poprzedni link i nowego nie dostanie automatycznie — "
+                           "napisz do nich.", already_sent), "error")
     return _back_to(consultation, f"spotkanie-{meeting.id}")
 
 

@@ -157,7 +157,7 @@ def delete_phase(slug: str, phase_id: int):
 def _flash_saved(saved: services.PhaseSaved, message: str) -> None:
     flash(message, "success")
     for other in saved.overlaps:  # normal in real timelines (sign-ups during the announcement), so only said
-        flash(_("Uwaga: ten etap nakłada się w czasie na etap „%(other)s”. Jeśli tak ma być, nic nie trzeba robić.",
+        flash(_("Ten etap nakłada się w czasie na etap „%(other)s”. Jeśli tak ma być, nic nie trzeba robić.",
                 other=other.title), "warning")
 
 

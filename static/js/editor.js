@@ -29,20 +29,40 @@
     if (session && button && button.value === "send") { session.setItem("wspolnie-wysylany-szkic", key); }
   });
 
+  // The preview region (templates/forum/_editor.html) is always on the page, labelled "Podgląd".
+  // Its content is replaced quietly; a short polite status tells a screen reader it changed.
+  var live = document.querySelector("[data-live-preview-for='" + textarea.id + "']");
+  var region = live && live.closest("section");
+  var empty = region && region.querySelector("[data-preview-empty]");
+  var status = region && region.querySelector("[data-live-preview-status]");
+  var token = form.querySelector("input[name='csrf_token']");
   var timer = null;
+  var asked = 0;
+
   textarea.addEventListener("input", function () {
     if (storage) {
       if (textarea.value) { storage.setItem(key, textarea.value); } else { storage.removeItem(key); }
     }
     window.clearTimeout(timer);
-    timer = window.setTimeout(updatePreview, 600);
+    timer = window.setTimeout(function () { updatePreview(true); }, 600);
   });
+  // Text already in the editor (a restored draft, a comment being edited): preview it, unannounced.
+  if (textarea.value.trim() && live && !live.innerHTML.trim()) { updatePreview(false); }
 
-  var live = document.querySelector("[data-live-preview-for='" + textarea.id + "']");
-  var token = form.querySelector("input[name='csrf_token']");
-  function updatePreview() {
+  function show(html, announce) {
+    live.innerHTML = html;
+    if (empty) { empty.hidden = html !== ""; }
+    if (announce && status) {
+      // The same words again are not always read out again: alternate a trailing no-break space.
+      var message = status.getAttribute("data-message");
+      status.textContent = status.textContent === message ? message + "\u00a0" : message;
+    }
+  }
+
+  function updatePreview(announce) {
     if (!live || !window.fetch) { return; }
-    if (!textarea.value.trim()) { live.hidden = true; live.innerHTML = ""; return; }
+    var request = ++asked;
+    if (!textarea.value.trim()) { show("", false); return; }
     var body = new URLSearchParams();
     body.set("body", textarea.value);
     if (token) { body.set("csrf_token", token.value); }
@@ -51,10 +71,9 @@
       headers: {"X-CSRFToken": token ? token.value : ""}
     }).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data || request !== asked) { return; }  // a later keystroke asked again meanwhile
         // The HTML comes from the server's sanitiser (portal/sanitize.py), the same as published text.
-        live.innerHTML = data.html;
-        live.hidden = false;
+        show(data.html, announce);
       })
       .catch(function () { /* the preview button still works */ });
   }

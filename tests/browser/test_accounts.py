@@ -195,7 +195,7 @@ def test_sign_up_errors_are_announced_next_to_their_fields_and_keep_the_typed_va
     page.get_by_label("Imię i nazwisko lub podpis").fill(NEWCOMER_NAME)
     page.get_by_label("Hasło", exact=True).fill("krótkie")
     page.get_by_label("Nazwa organizacji").fill(ORGANISATION)
-    page.get_by_label("Zapoznałam/zapoznałem się z informacją").check()
+    page.get_by_label("Przyjmuję do wiadomości informację").check()
 
     page.get_by_role("main").get_by_role("button", name="Załóż konto").click()
 

@@ -138,6 +138,11 @@ def editor(page):
     return page.locator("textarea[data-draft-key]")
 
 
+def flash_message(page):
+    """The page's flashed message (a status; the editor's preview has a status of its own)."""
+    return page.locator(".flashes[role=status]")
+
+
 def replies_of(page, post: Post):
     """The <details> holding the replies to a comment."""
     return page.locator(f"li.comment-item:has(> #k-{post.id}) > details.replies")
@@ -174,7 +179,7 @@ def test_a_participant_comments_and_replies_by_keyboard_and_collapses_the_replie
     mine = posts()[-1]
     assert mine.author_id == anna.id and mine.body == "Proponuję **konsultacje on-line** dla seniorów."
     assert page.url.endswith(f"{thread_url(section_thread)}#k-{mine.id}")
-    expect(page.get_by_role("status")).to_contain_text("Dziękujemy, uwaga została dodana.")
+    expect(flash_message(page)).to_contain_text("Dziękujemy, uwaga została dodana.")
     own = page.locator(f"#k-{mine.id}")
     expect(own).to_be_visible()
     expect(own).to_be_in_viewport()
@@ -246,7 +251,7 @@ def test_the_draft_survives_a_reload_and_is_gone_once_the_comment_is_sent(page, 
 
     page.get_by_role("button", name="Wyślij uwagę").click()
     expect(page).to_have_url(re.compile(r"#k-\d+$"))
-    expect(page.get_by_role("status")).to_contain_text("Dziękujemy, uwaga została dodana.")
+    expect(flash_message(page)).to_contain_text("Dziękujemy, uwaga została dodana.")
     [sent] = posts()
     assert sent.body == text
     assert page.evaluate("k => localStorage.getItem(k)", key) is None
@@ -261,7 +266,7 @@ def test_the_page_after_sending_does_not_offer_the_sent_text_again(page, section
     page.goto(thread_url(section_thread))
     editor(page).press_sequentially("Uwaga wysłana raz.")
     page.get_by_role("button", name="Wyślij uwagę").click()
-    expect(page.get_by_role("status")).to_contain_text("Dziękujemy, uwaga została dodana.")
+    expect(flash_message(page)).to_contain_text("Dziękujemy, uwaga została dodana.")
     expect(editor(page)).to_have_value("")
 
 
@@ -282,19 +287,39 @@ def test_a_refused_comment_keeps_its_draft(page, section_thread, anna, in_window
 
 # --- 3. the live preview -------------------------------------------------------------------
 
-def test_the_live_preview_shows_sanitised_html_as_the_person_types(page, section_thread, anna, in_window):
+def preview_region(page):
+    """The preview: a region labelled "Podgląd" (templates/forum/_editor.html)."""
+    return page.get_by_role("region", name="Podgląd", exact=True)
+
+
+def live_preview(page):
+    """What the preview shows of the comment (the region also holds a hint and a status)."""
+    return preview_region(page).locator("[data-live-preview-for]")
+
+
+def test_the_live_preview_shows_sanitised_html_as_the_person_types(page, section_thread, anna, in_window,
+                                                                   assert_accessible):
     log_in_with_the_form(page, anna.email)
     page.goto(thread_url(section_thread))
-    live = page.locator(".live-preview")
-    expect(live).to_be_hidden()
+    # A labelled region from the start, saying how to fill it; no aria-live on what it shows.
+    region = preview_region(page)
+    expect(region).to_be_visible()
+    expect(region).to_contain_text("Wybierz „Podgląd”")
+    live, status = live_preview(page), region.get_by_role("status")
+    expect(status).to_have_text("")
+    assert page.locator("#podglad [aria-live], #podglad[aria-live]").count() == 0
+    assert_accessible(page)
 
     editor(page).press_sequentially("**pogrubienie** i [link](https://bip.torun.pl) <img src=x onerror=alert(1)>")
 
-    expect(live).to_be_visible()
     expect(live.locator("strong")).to_have_text("pogrubienie")
     expect(live.get_by_role("link", name="link")).to_have_attribute("href", "https://bip.torun.pl")
     expect(live).to_contain_text("<img src=x onerror=alert(1)>")  # shown as text
     expect(live.locator("img, script, [onerror]")).to_have_count(0)
+    expect(region.locator("[data-preview-empty]")).to_be_hidden()
+    # A screen reader hears a short polite status, not the whole preview again.
+    expect(status).to_have_text(re.compile(r"^Podgląd zaktualizowany\s*$"))
+    assert_accessible(page)
 
     # A dangerous link never becomes a link, even for a moment.
     editor(page).fill("")
@@ -302,11 +327,33 @@ def test_the_live_preview_shows_sanitised_html_as_the_person_types(page, section
     expect(live.locator("em")).to_have_text("kursywa")
     expect(live.locator("a")).to_have_count(0)
 
-    # Emptied: the preview goes away.
+    # Emptied: the region stays, with its hint again.
     editor(page).fill("")
     editor(page).press_sequentially(" ")
-    expect(live).to_be_hidden()
+    expect(live).to_be_empty()
+    expect(region).to_be_visible()
+    expect(region.locator("[data-preview-empty]")).to_be_visible()
     assert posts() == []
+
+
+def test_the_preview_button_works_without_javascript(browser, live_server, section_thread, anna, in_window):
+    """The no-JS path: "Podgląd" sends the form and the page comes back at the filled region."""
+    context = browser.new_context(java_script_enabled=False, locale="pl-PL", base_url=live_server)
+    try:
+        page = context.new_page()
+        page.goto("/logowanie")
+        page.get_by_label("Adres e-mail").fill(anna.email)
+        page.get_by_label("Hasło", exact=True).fill(PASSWORD)
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+        page.goto(thread_url(section_thread))
+        editor(page).fill("Proponuję **dyżury** w soboty.")
+        page.get_by_role("button", name="Podgląd").click()
+        expect(page).to_have_url(re.compile(r"#podglad$"))
+        expect(live_preview(page).locator("strong")).to_have_text("dyżury")
+        expect(editor(page)).to_have_value("Proponuję **dyżury** w soboty.")
+        assert posts() == []
+    finally:
+        context.close()
 
 
 # --- 4. hostile text never runs ------------------------------------------------------------
@@ -336,8 +383,7 @@ def test_the_nastiest_vectors_never_open_a_dialog_anywhere(page, section_thread,
     editor(page).fill(everything)
     editor(page).press("End")
     editor(page).press_sequentially(" ")
-    expect(page.locator(".live-preview")).to_be_visible()
-    expect(page.locator(".live-preview")).to_contain_text("<script>alert(1)</script>")
+    expect(live_preview(page)).to_contain_text("<script>alert(1)</script>")
     page.get_by_role("button", name="Podgląd").click()
     expect(page.locator("section.preview .user-content")).to_contain_text("<img src=x onerror=alert(1)>")
     assert page.locator(".user-content :is(script, img, svg, iframe, math, style, [onerror], [onload])").count() == 0
@@ -347,9 +393,10 @@ def test_the_nastiest_vectors_never_open_a_dialog_anywhere(page, section_thread,
     page.goto(f"/forum/uwagi/{own.id}/edycja")
     expect(editor(page)).to_have_value(own.body)
     page.get_by_role("button", name="Podgląd").click()
-    expect(page.locator("section.preview")).to_be_visible()
+    expect(live_preview(page)).to_contain_text("<img src=x onerror=alert(1)>")
     editor(page).press_sequentially(" ")
-    expect(page.locator(".live-preview")).to_be_visible()
+    expect(preview_region(page).get_by_role("status")).to_contain_text("Podgląd zaktualizowany")
+    expect(live_preview(page)).to_contain_text("<img src=x onerror=alert(1)>")
 
     page.wait_for_load_state("networkidle")
     assert dialogs == [], dialogs
@@ -413,7 +460,7 @@ def _with_a_preview(page, section_thread, anna, jan):
     expect(page.locator("section.preview table")).to_be_visible()
     editor(page).press("End")
     editor(page).press_sequentially(" ")
-    expect(page.locator(".live-preview table")).to_be_visible()
+    expect(live_preview(page).locator("table")).to_be_visible()
 
 
 def _new_thread(page, section_thread, anna, jan):

@@ -233,14 +233,14 @@ def test_a_moderator_hides_a_comment_and_its_replies_stay(
     expect(field).to_be_focused()
     page.keyboard.type("obraźliwe określenia")
     page.keyboard.press("Enter")
-    expect(page.locator(".flashes")).to_contain_text(f"Komentarz #{parent.id} został ukryty.")
+    expect(page.locator(".flashes")).to_contain_text(f"Uwaga #{parent.id} została ukryta.")
     assert fresh(parent).state == PostState.HIDDEN
 
     reader = other_page(browser, live_server, request)
     reader.goto(thread_url(section_thread))
     hidden = reader.locator(f"#k-{parent.id}")
     expect(hidden.locator(".comment__placeholder")).to_have_text(
-        "Komentarz ukryty przez moderatora: obraźliwe określenia")
+        "Uwaga ukryta przez moderatora: obraźliwe określenia")
     expect(hidden).not_to_contain_text("banda nierobów")
     expect(reader.locator(f"#k-{reply.id}")).to_contain_text("Proszę o rzeczowe uwagi do paragrafu.")
     expect(reader.locator(f"#k-{reply.id}")).to_be_visible()

@@ -33,7 +33,7 @@ BEFORE_MEETING_DEADLINE = "2020-09-02 12:00:00"  # the online meeting takes sign
 
 THIRD_GROUP = "Wspieranie i promocja wolontariatu"
 FULL_GROUP = "Wspieranie działalności na rzecz osób niepełnosprawnych"
-MEETING_TITLE = "Spotkanie on-line: omówienie propozycji do programu"
+MEETING_TITLE = "Spotkanie online: omówienie propozycji do programu"
 
 PERSON = {
     "full_name": "Anna Nowak",
@@ -351,17 +351,17 @@ def test_a_meeting_registration_confirms_by_email_and_offers_an_ics(
     frozen_clock.set_local(BEFORE_MEETING_DEADLINE)
     page.goto(ANNOUNCEMENT)
 
-    meetings = page.get_by_role("region", name="Spotkania on-line")
+    meetings = page.get_by_role("region", name="Spotkania online")
     meetings.get_by_role("link", name=link_name("Zapisz się na spotkanie", MEETING_TITLE)).click()
 
-    expect(heading(page)).to_have_text("Zapis na spotkanie on-line")
+    expect(heading(page)).to_have_text("Zapis na spotkanie online")
     expect(page.get_by_role("heading", level=2, name=MEETING_TITLE)).to_be_visible()
     assert_accessible(page)  # the empty form
 
     for field_id in ("full_name", "email", "phone", "organisation_name"):
         page.locator(f"#{field_id}").fill(PERSON[field_id])
     page.get_by_label("Wiem, że spotkanie będzie nagrywane").check()
-    page.get_by_label("Zapoznałam/zapoznałem się z informacją").check()
+    page.get_by_label("Przyjmuję do wiadomości informację").check()
     page.get_by_role("main").get_by_role("button", name="Zapisz mnie na spotkanie").click()
 
     expect(heading(page)).to_have_text("Sprawdź skrzynkę e-mail")
@@ -369,7 +369,7 @@ def test_a_meeting_registration_confirms_by_email_and_offers_an_ics(
     assert_accessible(page)
 
     [message] = smtp_sink.to(PERSON["email"])
-    assert "Potwierdź zapis na spotkanie on-line" in message["Subject"]
+    assert "Potwierdź zapis na spotkanie online" in message["Subject"]
     page.goto(path_of(smtp_sink.last_link(PERSON["email"])))
 
     expect(heading(page)).to_have_text("Twoje zgłoszenie")
@@ -385,7 +385,7 @@ def test_a_meeting_registration_confirms_by_email_and_offers_an_ics(
 
     # The calendar file, from the meeting on the announcement.
     page.goto(ANNOUNCEMENT)
-    ics_link = page.get_by_role("region", name="Spotkania on-line").get_by_role(
+    ics_link = page.get_by_role("region", name="Spotkania online").get_by_role(
         "link", name=link_name("Dodaj do kalendarza (.ics)", MEETING_TITLE))
     with page.expect_download() as downloaded:
         ics_link.click()

@@ -506,7 +506,7 @@ def test_a_reply_to_a_made_up_parent_is_refused_with_a_message(client, section_t
     response = send(client, section_thread, "Odpowiedź.", parent_id=value)
     assert response.status_code == 200
     markup = response.get_data(as_text=True)
-    assert "Komentarz, na który odpowiadasz, nie istnieje." in markup
+    assert "Uwaga, na którą odpowiadasz, nie istnieje." in markup
     assert_clean(markup, "the refused reply")
     assert "<script>alert(1)" not in markup
     assert db.session.scalars(select(Post)).all() == []
