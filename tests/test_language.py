@@ -315,8 +315,14 @@ def test_places_left_agree_with_their_number(client, torun, frozen_clock, held, 
         assert expected in visible_text(client.get(url).get_data(as_text=True)), url
 
 
-def test_a_comment_waiting_for_moderation_is_said_to_wait(app, torun, general, anna, frozen_clock):
-    torun.moderation_mode = ModerationMode.ALL
+@pytest.mark.parametrize("mode, said, not_said", [
+    (ModerationMode.ALL, "Uwaga czeka na moderację i pojawi się na forum, gdy moderator ją zatwierdzi.",
+     "uwaga została dodana"),
+    (ModerationMode.NONE, "Dziękujemy, uwaga została dodana.", "czeka na moderację"),
+])
+def test_the_thanks_for_a_comment_say_whether_it_waits_for_moderation(app, torun, general, anna, frozen_clock,
+                                                                       mode, said, not_said):
+    torun.moderation_mode = mode
     db.session.commit()
     frozen_clock.set_local(IN_WINDOW)
     client = signed_in(app, anna)
@@ -324,18 +330,7 @@ def test_a_comment_waiting_for_moderation_is_said_to_wait(app, torun, general, a
     client.post(url, data={"body": "Prosimy o dłuższe terminy.", "action": "send",
                            "csrf_token": form_token(client, url)})
     text = visible_text(client.get(url).get_data(as_text=True))
-    assert "Uwaga czeka na moderację i pojawi się na forum, gdy moderator ją zatwierdzi." in text
-    assert "uwaga została dodana" not in text
-
-
-def test_a_published_comment_is_said_to_be_added(app, torun, general, anna, frozen_clock):
-    frozen_clock.set_local(IN_WINDOW)
-    client = signed_in(app, anna)
-    url = f"/konsultacje/{SLUG}/forum/watek/{general.id}"
-    client.post(url, data={"body": "Prosimy o dłuższe terminy.", "action": "send",
-                           "csrf_token": form_token(client, url)})
-    text = visible_text(client.get(url).get_data(as_text=True))
-    assert "Dziękujemy, uwaga została dodana." in text and "czeka na moderację" not in text
+    assert said in text and not_said not in text
 
 
 def test_a_reported_comment_is_badged_in_the_feminine(app, flagged_and_pending):
