@@ -21,7 +21,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         static_folder=str(ROOT / "static"),
     )
     _configure(app, config or {})
+    _trust_proxies(app)
+    from portal import bad_input
+
+    app.url_map.converters["int"] = bad_input.DatabaseIdConverter  # ids beyond INTEGER: 404
     _bind_extensions(app)
+    bad_input.init_app(app)  # NUL bytes, page numbers: 4xx before any view
     _register_blueprints(app)
 
     from portal import cli, web
@@ -37,6 +42,7 @@ def _configure(app: Flask, overrides: dict) -> None:
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
     app.config.update(overrides)
+    _database_timeouts(app)
 
     if app.config["PRODUCTION"]:
         if not app.config.get("SECRET_KEY"):
@@ -47,6 +53,45 @@ def _configure(app: Flask, overrides: dict) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_TRUSTED_HOPS reverse proxies, the client address and scheme are theirs to tell.
+
+    Only the last N entries of X-Forwarded-For/-Proto are believed (what our own proxies added),
+    so a client cannot forge its address with a header of its own. The Host header is never
+    taken from X-Forwarded-Host: links are built from SERVER_NAME or the Host the proxy passes.
+    """
+    hops = int(app.config.get("PROXY_TRUSTED_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+
+def _database_timeouts(app: Flask) -> None:
+    """PostgreSQL: bounded connect, statement and pool waits (a database that hangs fails fast).
+
+    Explicit values in SQLALCHEMY_ENGINE_OPTIONS win; the URL's own `options` (e.g. a
+    search_path) are kept. SQLite takes none of these.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
+    statement_ms = int(float(app.config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    if "statement_timeout" not in str(connect_args.get("options", url.query.get("options", ""))):
+        given = connect_args.get("options", url.query.get("options", ""))
+        if isinstance(given, tuple):
+            given = " ".join(given)
+        connect_args["options"] = f"{given} -c statement_timeout={statement_ms}".strip()
+    options["connect_args"] = connect_args
+    options.setdefault("pool_timeout", app.config["DATABASE_POOL_TIMEOUT"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _development_secret_key(instance: Path) -> str:

@@ -67,10 +67,23 @@ def create_user(email: str, role: str, name: str | None, password_stdin: bool) -
 
 @click.command("send-mail")
 def send_mail() -> None:
-    """Send e-mails still waiting in the outbox (run it from a scheduler, e.g. every minute)."""
+    """Send e-mails still waiting in the outbox (run it from a scheduler, e.g. every minute).
+
+    Prints what it sent, what failed and what still waits; exits 1 when a message failed now
+    or waits after an earlier failure (retried with a back-off, never given up).
+    """
     sent, failed = mail.deliver()
-    click.echo(f"sent {sent}, failed {failed}")
-    if failed:
+    outbox = mail.status()
+    line = f"sent {sent}, failed {failed}, waiting {outbox.waiting}"
+    if outbox.oldest is not None:
+        minutes = int(outbox.oldest_age(clock.now_utc()).total_seconds() // 60)
+        line += (f" ({outbox.failed} after a failed attempt), oldest waiting {minutes} min"
+                 f" (queued {outbox.oldest.created_at:%Y-%m-%d %H:%M} UTC)")
+        if outbox.oldest.last_error:
+            line += f", its last error: {outbox.oldest.last_error}"
+    click.echo(line)
+    if failed or outbox.failed:
+        click.echo("could not send every e-mail: they wait and are tried again", err=True)
         raise SystemExit(1)
 
 

@@ -10,6 +10,14 @@ class Defaults:
     # SQLALCHEMY_DATABASE_URI defaults to a SQLite file in instance/ (set in create_app,
     # because it needs the instance path).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL only (added to SQLALCHEMY_ENGINE_OPTIONS in create_app; SQLite is unaffected):
+    # seconds to wait for a connection (libpq's connect_timeout, at least 2), for one statement
+    # (server-side statement_timeout, 0: none) and for a free connection from the pool.
+    DATABASE_CONNECT_TIMEOUT = 3
+    DATABASE_STATEMENT_TIMEOUT = 30
+    DATABASE_POOL_TIMEOUT = 10
+    # /healthz answers 503 if the database has not answered `SELECT 1` within this many seconds.
+    HEALTHZ_TIMEOUT = 1.5
 
     # True under gunicorn (wsgi.py): a missing SECRET_KEY is refused, cookies are Secure.
     PRODUCTION = False
@@ -26,6 +34,11 @@ class Defaults:
 
     # werkzeug's method for stored passwords: scrypt (memory-hard). Tests set a cheap one.
     PASSWORD_HASH_METHOD = "scrypt"
+
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For/-Proto give the client's address (rate limits) and scheme. 0: none, the
+    # headers are ignored (a client could forge them).
+    PROXY_TRUSTED_HOPS = 0
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -51,11 +64,14 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
-    MAIL_TIMEOUT = 10
+    # Seconds each SMTP step (connect, each answer) may take before the message counts as failed.
+    MAIL_TIMEOUT = 5
     MAIL_SENDER = "konsultacje@example.org"
     MAIL_SENDER_NAME = "Wspólnie"
     # A request sends at most this many of the e-mails it caused; the rest wait for `flask send-mail`.
     MAIL_SEND_IN_REQUEST = 20
+    # ... and spends at most this many seconds sending (an SMTP server that hangs costs no more).
+    MAIL_SECONDS_IN_REQUEST = 2
 
     # Forum: at least this long between two comments of one participant.
     FORUM_MIN_POST_INTERVAL_SECONDS = 30
@@ -75,6 +91,10 @@ class Defaults:
     # Where they are kept: "SimpleCache" (each process its own), "RedisCache" with CACHE_REDIS_URL.
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 10
+    # A consultation's PDF is kept in that cache per version of what it shows (0: never kept),
+    # and one address may ask for this many PDFs (Flask-Limiter notation).
+    PDF_CACHE_SECONDS = 24 * 3600
+    PDF_LIMIT_PER_IP = "10 per minute"
 
     SITE_NAME = "Wspólnie"
     SITE_OWNER = "Urząd Miasta (przykład)"

@@ -65,10 +65,12 @@ def test_sign_up_sends_a_verification_link_that_verifies_the_address(app, client
     assert "Adres e-mail został potwierdzony" in client.get("/konto").get_data(as_text=True)
 
 
-def test_until_verified_the_person_is_logged_in_and_reads_but_is_not_a_participant(client, smtp_sink):
+def test_until_verified_the_person_may_log_in_and_read_but_is_not_a_participant(client, smtp_sink):
     from portal import permissions
 
     sign_up(client)
+    assert "Moje konto" not in client.get("/").get_data(as_text=True)  # sign-up logs nobody in
+    assert log_in(client).status_code == 302
     html = client.get("/").get_data(as_text=True)
     assert "Potwierdź adres e-mail, aby zgłaszać uwagi." in html
     assert not permissions.is_verified_participant(user_by_email("anna@fundacja.example"))
@@ -103,6 +105,59 @@ def test_signing_up_with_a_taken_address_reveals_nothing_and_tells_the_owner(app
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
     [message] = smtp_sink.to("anna@fundacja.example")
     assert "Próba założenia konta" in message["Subject"]
+
+
+def comparable(response, *addresses):
+    """A response as an onlooker compares it: the typed address, CSRF tokens and cookie values out."""
+    html = response.get_data(as_text=True)
+    for address in addresses:
+        html = html.replace(address, "X")
+    html = re.sub(r'name="csrf_token" (type="hidden" )?value="[^"]+"', "", html)
+    clock_dependent = {"Content-Length", "X-RateLimit-Reset", "Retry-After"}  # the same names, kept
+    headers = sorted((name, value.split("=", 1)[0] if name == "Set-Cookie" else
+                      "" if name in clock_dependent else value) for name, value in response.headers.items())
+    return response.status_code, headers, html
+
+
+def from_address(app, address):
+    """A browser of its own at an address of its own (the limits per address count alike)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_sign_up_answers_a_taken_address_with_the_same_page_and_headers(app, make_user, smtp_sink):
+    # Issue 19: the new address used to be logged in at once (a cookie), and only it was hashed.
+    make_user("zajety@fundacja.example", name="Zajęty")
+    new = sign_up(from_address(app, "10.0.0.1"), email="nowy@fundacja.example")
+    taken = sign_up(from_address(app, "10.0.0.2"), email="zajety@fundacja.example")
+    assert comparable(new, "nowy@fundacja.example") == comparable(taken, "zajety@fundacja.example")
+    assert "Moje konto" not in new.get_data(as_text=True)
+    assert len(smtp_sink.to("nowy@fundacja.example")) == len(smtp_sink.to("zajety@fundacja.example")) == 1
+
+
+def test_a_taken_address_costs_the_same_password_hash_as_a_new_one(app, make_user, smtp_sink, monkeypatch):
+    from portal.accounts import passwords
+
+    make_user("zajety@fundacja.example", name="Zajęty")
+    hashed = []
+    real = passwords.hash_password
+    monkeypatch.setattr(passwords, "hash_password", lambda password: hashed.append(password) or real(password))
+    sign_up(app.test_client(), email="nowy@fundacja.example")
+    sign_up(app.test_client(), email="zajety@fundacja.example")
+    assert hashed == [PASSWORD, PASSWORD]
+
+
+def test_the_first_opening_of_the_sign_up_link_logs_the_person_in(app, client, smtp_sink):
+    sign_up(client)
+    link = path_of(smtp_sink.last_link("anna@fundacja.example"))
+    elsewhere = app.test_client()
+    response = elsewhere.get(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/konto"
+    assert "Moje konto" in elsewhere.get("/").get_data(as_text=True)
+    again = app.test_client()  # a second opening verifies nothing more and logs nobody in
+    assert again.get(link).headers["Location"] == "/logowanie"
+    assert "Moje konto" not in again.get("/").get_data(as_text=True)
 
 
 def test_sign_up_errors_keep_what_was_typed_and_stand_next_to_their_fields(client, smtp_sink):
@@ -188,7 +243,8 @@ def test_login_starts_a_new_session(client, make_user, torun):
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example",
-                                    "javascript:alert(1)", "http:/evil.example"])
+                                    "javascript:alert(1)", "http:/evil.example", "/\t/evil.example",
+                                    "/konto\r\nSet-Cookie: a=b"])
 def test_next_after_login_accepts_only_local_paths(client, make_user, target):
     make_user("anna@fundacja.example", password=PASSWORD)
     response = log_in(client, next_url=target)
@@ -293,6 +349,41 @@ def test_changing_the_address_takes_effect_when_the_new_one_is_confirmed(client,
     assert "Prośba o zmianę adresu" in smtp_sink.to("anna@fundacja.example")[-1]["Subject"]
     client.get(path_of(smtp_sink.last_link("anna@nowa.example")))
     assert user_by_email("anna@nowa.example") is not None and user_by_email("anna@fundacja.example") is None
+
+
+def test_changing_to_a_taken_address_answers_as_for_a_free_one_and_changes_nothing(
+        app, client, make_user, smtp_sink):
+    # Issue 19: the form used to say the address "należy już do innego konta".
+    make_user("anna@fundacja.example", password=PASSWORD)
+    make_user("jan@fundacja.example", name="Jan")
+    log_in(client)
+
+    def change_to(address):
+        response = client.post("/konto/email", data={"email": address, "current_password": PASSWORD,
+                                                      "csrf_token": form_token(client, "/konto/email")})
+        return response, client.get("/konto")
+
+    free_answer, free_page = change_to("anna@nowa.example")
+    taken_answer, taken_page = change_to("jan@fundacja.example")
+    assert comparable(free_answer, "anna@nowa.example") == comparable(taken_answer, "jan@fundacja.example")
+    assert comparable(free_page, "anna@nowa.example") == comparable(taken_page, "jan@fundacja.example")
+    # The same e-mails: a notice to the current address, a link to the new one.
+    assert len(smtp_sink.to("anna@fundacja.example")) == 2
+    assert len(smtp_sink.to("anna@nowa.example")) == len(smtp_sink.to("jan@fundacja.example")) == 1
+
+    # Only the owner of the taken mailbox can open that link, and it changes nothing.
+    jan = app.test_client()
+    jan.get(path_of(smtp_sink.last_link("jan@fundacja.example")))
+    assert "Ten adres e-mail należy już do innego konta." in jan.get("/logowanie").get_data(as_text=True)
+    assert user_by_email("anna@fundacja.example") is not None
+    assert user_by_email("jan@fundacja.example").display_name == "Jan"
+
+
+def test_forgot_password_answers_an_unknown_address_with_the_same_headers(app, make_user, smtp_sink):
+    make_user("anna@fundacja.example", password=PASSWORD)
+    known = request_reset(from_address(app, "10.0.0.1"), "anna@fundacja.example")
+    unknown = request_reset(from_address(app, "10.0.0.2"), "nikt@example.org")
+    assert comparable(known, "anna@fundacja.example") == comparable(unknown, "nikt@example.org")
 
 
 def test_the_profile_keeps_the_organisation_and_notification_choices(client, make_user):

@@ -77,3 +77,71 @@ def test_other_accounts_are_not_affected_by_one_accounts_limit(app, make_user):
         log_in(attacker, EMAIL, password="zgadywane hasło")
     jan = app.test_client()
     assert log_in(jan, "jan@fundacja.example", PASSWORD).status_code == 302
+
+
+def test_a_browser_that_logged_in_before_gets_in_with_the_right_password_while_the_account_is_locked(
+        app, make_user):
+    make_user(EMAIL, password=PASSWORD)
+    own = app.test_client()
+    own.environ_base["REMOTE_ADDR"] = "10.2.2.2"
+    assert log_in(own, EMAIL, PASSWORD).status_code == 302
+    own.post("/wyloguj", data={"csrf_token": form_token(own, "/konto")})
+
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    for _ in range(5):
+        assert log_in(attacker, EMAIL, password="zgadywane hasło").status_code == 200
+    assert log_in(attacker, EMAIL, password="zgadywane hasło").status_code == 429
+
+    assert log_in(own, EMAIL, PASSWORD).status_code == 302  # the owner's browser is not locked out
+    # Everyone else still is, even with the right password (a guesser learns nothing).
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "10.3.3.3"
+    assert log_in(stranger, EMAIL, PASSWORD).status_code == 429
+
+
+def test_the_known_browser_mark_names_no_address_and_cannot_be_made_up(app, make_user):
+    make_user(EMAIL, password=PASSWORD)
+    make_user("jan@fundacja.example", password=PASSWORD)
+    jan = app.test_client()
+    assert log_in(jan, "jan@fundacja.example", PASSWORD).status_code == 302
+    mark = jan.get_cookie("wspolnie_known")
+    assert mark is not None and "fundacja" not in mark.value and mark.http_only
+
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    for _ in range(5):
+        log_in(attacker, EMAIL, password="zgadywane hasło")
+    # Jan's browser is known for Jan's account only; a made-up mark is no mark.
+    assert log_in(jan, EMAIL, PASSWORD).status_code == 429
+    attacker.set_cookie("wspolnie_known", "0" * 32)
+    assert log_in(attacker, EMAIL, PASSWORD).status_code == 429
+
+
+def test_a_known_browser_guessing_is_still_held_by_the_limit_per_address(app, make_user):
+    app.config["LOGIN_LIMIT_PER_IP"] = "7 per 15 minutes"
+    make_user(EMAIL, password=PASSWORD)
+    own = app.test_client()
+    assert log_in(own, EMAIL, PASSWORD).status_code == 302
+    statuses = [log_in(own, EMAIL, password="zgadywane hasło").status_code for _ in range(7)]
+    assert statuses == [200] * 7  # the account's own lock does not count this browser...
+    assert log_in(own, EMAIL, password="zgadywane hasło").status_code == 429  # ...its address does
+
+
+def test_a_browser_that_opened_a_reset_link_gets_in_while_the_account_is_locked(
+        app, client, make_user, smtp_sink):
+    make_user(EMAIL, password=PASSWORD)
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    for _ in range(5):
+        log_in(attacker, EMAIL, password="zgadywane hasło")
+    assert log_in(client, EMAIL, PASSWORD).status_code == 429  # a new browser of the owner waits...
+
+    client.post("/nie-pamietam-hasla", data={"email": EMAIL,
+                                             "csrf_token": form_token(client, "/nie-pamietam-hasla")})
+    link = smtp_sink.last_link(EMAIL).removeprefix("http://localhost")
+    new_password = "nowe hasło na rower"
+    assert client.post(link, data={"password": new_password,
+                                   "csrf_token": form_token(client, link)}).status_code == 302
+    assert log_in(client, EMAIL, new_password).status_code == 302  # ...unless the mailbox vouches
+    assert log_in(attacker, EMAIL, new_password).status_code == 429

@@ -276,6 +276,17 @@ def test_lock_and_unlock_a_thread(app, general, anna, moderator, window):
     assert [row.actor_id for row in audit_rows("thread_locked") + audit_rows("thread_unlocked")] == [moderator.id] * 2
 
 
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "//evil.example",
+                                    "/forum\r\nSet-Cookie: a=b", "https://evil.example/"])
+def test_a_tool_goes_back_only_to_a_page_of_this_site(app, general, moderator, window, target):
+    # The one check of portal/urls.py: browsers drop tabs and newlines, so "/\t/x" is "//x".
+    client = client_for(app, moderator)
+    response = client.post(f"/moderacja/watki/{general.id}/zamknij", data={
+        "next": target, "csrf_token": form_token(client, thread_url(general))})
+    assert response.status_code == 303 and response.headers["Location"] == tools_url(general)
+    assert fresh(Thread, general.id).is_locked
+
+
 def test_a_pinned_thread_comes_first_on_the_forum(app, torun, general, section_thread, anna, moderator, window):
     own = services.open_thread(anna, torun, "Wolontariat seniorów", "Brakuje działań dla seniorów.")
     db.session.commit()

@@ -2,8 +2,10 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -31,6 +33,66 @@ def test_the_health_check_answers_503_when_the_database_is_down(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+@pytest.fixture
+def silent_database():
+    """A 'database' that accepts TCP connections and never answers: its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held, stop = [], threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # kept open, never read or written
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_the_health_check_answers_503_within_2_seconds_when_the_database_never_answers(
+        tmp_path, silent_database):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{silent_database}/none"},
+                     instance_path=str(tmp_path))
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"]["connect_timeout"] == 3 and options["pool_timeout"] == 10
+    assert "-c statement_timeout=30000" in options["connect_args"]["options"]
+    client = app.test_client()
+    for _ in range(2):  # the second time too (the first check's thread may still be waiting)
+        started = time.monotonic()
+        response = client.get("/healthz")
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
+        assert elapsed <= 2.0, elapsed  # measured: ~1.5 s (HEALTHZ_TIMEOUT)
+
+
+def test_postgresql_connections_get_the_statement_timeout_and_sqlite_gets_no_timeouts(app, tmp_path):
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SHOW statement_timeout")).scalar() == "30s"
+            # the test URL's own options (its schema's search_path) are kept
+            assert connection.execute(text("SHOW search_path")).scalar().startswith("test_")
+    sqlite = create_app({"TESTING": True, "SECRET_KEY": "x",
+                         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"},
+                        instance_path=str(tmp_path))
+    assert sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    assert sqlite.test_client().get("/healthz").status_code == 200
 
 
 @pytest.fixture

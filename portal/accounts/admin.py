@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import permissions
+from portal import mail, permissions
 from portal.accounts import admin_forms as forms, admin_services as services
 from portal.accounts.models import ROLE_LABELS, Organisation, User
+from portal.bad_input import bounded_int
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 
@@ -27,7 +28,7 @@ def no_store(response):
 def list_users():
     search = request.args.get("q", "").strip()
     page = services.find_users(search, request.args.get("strona", 1, type=int))
-    return render_template("accounts/admin/users.html", page=page, search=search)
+    return render_template("accounts/admin/users.html", page=page, search=search, outbox=mail.status())
 
 
 @bp.get("/uzytkownicy/<int:user_id>")
@@ -148,7 +149,7 @@ def unblock_user(user_id: int):
 @validates_own_csrf
 def verify_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
-    user = _member(organisation, request.args.get("uzytkownik", type=int))
+    user = _member(organisation, bounded_int(request.args.get("uzytkownik")))
     form = forms.VerificationForm()
     if form.validate_on_submit():
         changed = services.set_organisation_verified(_actor(), organisation, form.wants_verified,

@@ -48,10 +48,14 @@ def sign_up(email: str, display_name: str, password: str, organisation: Organisa
 
     If the address already has an account, nothing is created and its owner is told by e-mail
     instead, so the page never reveals who has an account. Returns the new user or None.
+    Nobody is logged in here (the session cookie would tell the two cases apart); the
+    verification link logs the new person in. Both cases hash the password and queue one
+    e-mail, so they take the same time.
     """
     email = normalise_email(email)
     existing = find_by_email(email)
     if existing is not None:
+        passwords.hash_password(password)  # the same work as a new account: no timing difference
         if existing.is_active:
             mail.queue(email, "account_exists", user=existing,
                        login_url=url_for("accounts.login", _external=True),
@@ -172,8 +176,8 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError(_l("To jest Twój obecny adres e-mail."))
-    if find_by_email(new_email) is not None:
-        raise AccountError(_l("Ten adres e-mail należy już do innego konta."))
+    # A taken address is not refused here (that would tell who has an account): the link goes
+    # to it all the same, and verify_email refuses it if the mailbox's owner opens it.
     send_verification(user, new_email)
     mail.queue(user.email, "email_change_requested", user=user, new_email=new_email)
 

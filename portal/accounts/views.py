@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from portal import clock
-from portal.accounts import forms, services, tokens
+from portal.accounts import forms, known_browsers, services, tokens
 from portal.extensions import limiter
 from portal.forms import validates_own_csrf
 from portal.urls import local_path_or
@@ -30,10 +30,8 @@ def sign_up():
         return redirect(url_for("accounts.profile"))
     form = forms.SignUpForm()
     if form.validate_on_submit():
-        user = services.sign_up(form.email.data, form.display_name.data, form.password.data,
-                                _organisation(form))
-        if user is not None:
-            services.log_in(user)
+        # The same page, headers and time whether or not the address is taken (no login here).
+        services.sign_up(form.email.data, form.display_name.data, form.password.data, _organisation(form))
         return render_template("accounts/check_inbox.html", email=services.normalise_email(form.email.data))
     return render_template("accounts/sign_up.html", form=form), form.status()
 
@@ -54,6 +52,12 @@ def verify_email():
         "changed": _("Adres e-mail konta został zmieniony i potwierdzony."),
         "already": _("Ten adres e-mail był już potwierdzony."),
     }
+    if outcome == "verified" and not current_user.is_authenticated:
+        # The first opening of a sign-up link logs the new person in (sign-up itself does not,
+        # so that its answer is the same for a taken address); the mailbox vouches for the browser.
+        services.log_in(user)  # a fresh session: the message comes after it
+        flash(messages[outcome], "success")
+        return known_browsers.remember(redirect(url_for("accounts.profile")), user.email)
     flash(messages[outcome], "success")
     return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
 
@@ -66,11 +70,18 @@ def _failed_login(response) -> bool:
     return response.status_code != 302
 
 
+def _known_browser() -> bool:
+    # The account's lock does not refuse a browser that has logged in as it before
+    # (portal/accounts/known_browsers.py): that browser is held by the limit per address only.
+    return known_browsers.is_known(request.form.get("email", ""))
+
+
 @bp.route("/logowanie", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], key_func=get_remote_address,
                methods=["POST"], deduct_when=_failed_login, scope="login-ip")
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
-               methods=["POST"], deduct_when=_failed_login, scope="login-account")
+               methods=["POST"], deduct_when=_failed_login, exempt_when=_known_browser,
+               scope="login-account")
 @validates_own_csrf
 def login():
     form = forms.LoginForm(next=request.args.get("next", ""))
@@ -78,7 +89,8 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             services.log_in(user)
-            return redirect(local_path_or(form.next.data, url_for("consultations.home")))
+            return known_browsers.remember(
+                redirect(local_path_or(form.next.data, url_for("consultations.home"))), user.email)
         form.password.errors.append(_("Nieprawidłowy adres e-mail lub hasło."))
         return render_template("accounts/login.html", form=form), 200
     return render_template("accounts/login.html", form=form), form.status()
@@ -132,9 +144,11 @@ def reset_password():
         return render_template("accounts/link_invalid.html", expired=error.expired, kind="reset"), 400
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)
+        user = services.reset_password(token, form.password.data)
         flash(_("Hasło zostało zmienione. Zaloguj się nowym hasłem."), "success")
-        return redirect(url_for("accounts.login"))
+        # The link came by e-mail: this browser is the owner's, and the account's lock
+        # (if someone is guessing) no longer keeps it out.
+        return known_browsers.remember(redirect(url_for("accounts.login")), user.email)
     return render_template("accounts/reset_password.html", form=form), form.status()
 
 

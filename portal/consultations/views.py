@@ -1,9 +1,14 @@
 """Public pages of consultations: the list, the announcement, its print view and PDF."""
+import hashlib
+
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, session
+from flask_babel import get_locale
+from markupsafe import escape
 
 from portal import clock, permissions
 from portal.consultations import pdf, services, view_counter
 from portal import page_cache
+from portal.extensions import cache, limiter
 
 bp = Blueprint("consultations", __name__)
 
@@ -41,14 +46,56 @@ def print_view(slug: str):
 
 
 @bp.get("/konsultacje/<slug>/pdf")
+@limiter.limit(lambda: current_app.config["PDF_LIMIT_PER_IP"])
 def pdf_view(slug: str):
-    page = _visible_announcement(slug)
-    html = render_template("consultations/print.html", page=page, for_pdf=True, print_layout=True,
-                           timeline=services.timeline(page.consultation.phases))
-    response = make_response(pdf.render(html))
+    """Rendered once per version of what it shows (see `_cached_pdf`), at most N a minute per address.
+
+    Anonymous readers, like on the shared pages, are told which version is current for
+    PAGE_CACHE_SECONDS without a query (`pdf-current:` names the cached PDF's key).
+    """
+    shared = page_cache._may_share()
+    current = f"pdf-current:{get_locale()}:{slug}"
+    document = None
+    if shared:
+        key = cache.get(current)
+        document = cache.get(key) if key else None
+    if document is None:
+        page = _visible_announcement(slug)
+        html = render_template("consultations/print.html", page=page, for_pdf=True, print_layout=True,
+                               timeline=services.timeline(page.consultation.phases), as_of=PDF_AS_OF)
+        key, document = _cached_pdf(page.consultation, html)
+        if shared and current_app.config["PDF_CACHE_SECONDS"] > 0:
+            cache.set(current, key, timeout=current_app.config["PAGE_CACHE_SECONDS"])
+    response = make_response(document)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{slug}.pdf"'
     return response
+
+
+# The PDF's "as of" date, filled in after the version is taken (it changes every minute).
+PDF_AS_OF = "__wspolnie_pdf_as_of__"
+
+
+def _cached_pdf(consultation, html: str) -> tuple[str, bytes]:
+    """The cache key and the PDF of this HTML, from the shared cache when this version was rendered before.
+
+    The version is a hash of the print HTML itself (without its "as of" date): whatever the
+    PDF shows — texts, phases and their state, documents, groups, meetings, comment counts,
+    language — changes it, and rendering that HTML costs milliseconds where WeasyPrint costs
+    hundreds. A PDF served from the cache says "as of" the moment it was rendered.
+    """
+    version = hashlib.sha256(html.encode()).hexdigest()
+    key = f"pdf:{consultation.id}:{version}"
+    seconds = current_app.config["PDF_CACHE_SECONDS"]
+    if seconds > 0:
+        stored = cache.get(key)
+        if stored is not None:
+            return key, stored
+    as_of = current_app.jinja_env.filters["local_datetime"](clock.now_utc(), consultation.timezone)
+    document = pdf.render(html.replace(PDF_AS_OF, str(escape(as_of))))
+    if seconds > 0:
+        cache.set(key, document, timeout=seconds)
+    return key, document
 
 
 def _visible_announcement(slug: str) -> services.Announcement:

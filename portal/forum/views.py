@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import clock, permissions
+from portal.bad_input import bounded_int
 from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404
 from portal.extensions import db
@@ -107,9 +108,10 @@ def _page() -> int:
 
 def _reply_target(thread: Thread, parent_id: str | None) -> Post | None:
     """The comment being replied to, if the id names a comment of this thread."""
-    if not parent_id or not parent_id.isdigit():
+    number = bounded_int(parent_id, low=1)  # an id an INTEGER column can hold
+    if number is None:
         return None
-    parent = db.session.get(Post, int(parent_id))
+    parent = db.session.get(Post, number)
     return parent if parent is not None and parent.thread_id == thread.id else None
 
 

@@ -9,6 +9,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from portal.bad_input import bounded_int
 from portal.forms import Form
 from portal.forum.services import COMMENT_MAX
 from portal.moderation.services import REJECTION_LABELS, RejectionReason
@@ -23,7 +24,7 @@ def _strip(value):
 
 
 def _version_given(form, field):
-    if not (field.data or "").isdigit() or int(field.data) < 1:
+    if bounded_int(field.data, low=1) is None:  # also refuses what an INTEGER column can't hold
         raise ValidationError(_l("Brakuje wersji uwagi — odśwież stronę i spróbuj ponownie."))
 
 
@@ -108,10 +109,9 @@ class BulkForm(_Action):
         """(post id, version it was seen at) for each checked comment, in the order sent, once each."""
         seen, items = set(), []
         for raw in formdata.getlist("post_ids"):
-            if not raw.isdigit() or int(raw) in seen:
+            post_id = bounded_int(raw, low=1)
+            if post_id is None or post_id in seen:
                 continue
-            post_id = int(raw)
             seen.add(post_id)
-            version = formdata.get(f"version-{post_id}", "")
-            items.append((post_id, int(version) if version.isdigit() else None))
+            items.append((post_id, bounded_int(formdata.get(f"version-{post_id}", ""), low=1)))
         return items

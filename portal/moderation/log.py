@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from portal import clock, formatting, permissions
+from portal import bad_input, clock, formatting, permissions
 from portal.accounts.admin_services import ACTION_LABELS as ACCOUNT_ACTION_LABELS, describe_state
 from portal.accounts.models import Role, User
 from portal.audit import AuditLog
@@ -311,10 +311,14 @@ class LogFilter:
         if not text:
             return None
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             self.errors[name] = _("Wpisz datę w postaci RRRR-MM-DD, np. 2020-09-30.")
             return None
+        if not bad_input.day_in_range(day):  # a time zone conversion can't handle year 1 or 9999
+            self.errors[name] = str(bad_input.DAY_OUT_OF_RANGE)
+            return None
+        return day
 
     @staticmethod
     def _find_user(text: str) -> int | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user
 
-from portal import audit, clock, permissions
+from portal import audit, bad_input, clock, permissions
 from portal.consultations.services import consultation_or_404
 from portal.moderation.log import (ACTION_GROUPS, SYSTEM, LogFilter, ModerationLog, log_page, log_rows,
                                    moderator_choices, to_csv)
@@ -47,6 +47,8 @@ def log():
 @permissions.require(permissions.is_staff)
 def log_csv():
     log_filter = LogFilter.from_args(request.args)
+    if log_filter.errors:  # e.g. a date out of range: no export of something not asked for
+        bad_input.refuse(400, " ".join(log_filter.errors.values()))
     rows = log_rows(log_filter)
     # Who took personal data (names, comments' texts) out of the system, and when (GDPR).
     audit.record(current_user._get_current_object(), "moderation_log_exported", ModerationLog(), "",

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 # The user tools reuse the admin's forms: the same fields, checks and messages.
 from portal.accounts.admin_forms import NO, YES, BlockForm, TrustForm, UnblockForm, local_today  # noqa: F401
+from portal.bad_input import bounded_int
 from portal.forms import Form
 from portal.forum.services import TITLE_MAX
 from portal.moderation.flags import NOTE_MAX, REASON_LABELS, REASON_MAX
@@ -23,7 +24,7 @@ def _strip(value):
 
 
 def _version_present(form, field):
-    if not (field.data or "").isdigit():
+    if bounded_int(field.data) is None:  # ASCII digits an INTEGER column can hold
         raise ValidationError(REFRESH_MESSAGE)
 
 

@@ -26,6 +26,7 @@ from portal.forum.models import Post, PostState, Thread
 from portal.moderation import flags, thread_tools
 from portal.moderation import tool_forms as forms
 from portal.moderation.services import ModerationError
+from portal.urls import local_path_or
 
 bp = Blueprint("moderation_tools", __name__)
 
@@ -41,15 +42,9 @@ def _actor() -> User:
     return current_user._get_current_object()
 
 
-def _local_path(target: str | None) -> str | None:
-    """`next` only ever leads to a page of this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def _back(target: str | None, default: str):
-    return redirect(_local_path(target) or default, 303)
+    # `next` only ever leads to a page of this site: the one check every redirect target uses.
+    return redirect(local_path_or(target, default), 303)
 
 
 def _post_in_context(post_id: int) -> tuple[Post, Thread, Consultation]:

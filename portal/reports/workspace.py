@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import permissions
+from portal.bad_input import bounded_int
 from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404
 from portal.forms import Form, validates_own_csrf
@@ -44,7 +45,7 @@ class Filters:
 
     @classmethod
     def from_query(cls) -> Filters:
-        return cls(request.args.get("sekcja", type=int), request.args.get("bez-odpowiedzi") == "1")
+        return cls(bounded_int(request.args.get("sekcja")), request.args.get("bez-odpowiedzi") == "1")
 
     @property
     def args(self) -> dict:

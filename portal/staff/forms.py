@@ -24,6 +24,7 @@ from wtforms.validators import (
 )
 
 from portal import clock
+from portal.bad_input import check_day
 from portal.consultations.models import PhaseKind
 from portal.forms import Form
 from portal.staff import services
@@ -83,11 +84,13 @@ class PhaseForm(Form):
     title = StringField(_l("Nazwa etapu"), filters=[_strip],
                         validators=[DataRequired(_l("Podaj nazwę etapu.")), Length(max=300)])
     description = TextAreaField(_l("Opis"), filters=[_strip], validators=[Length(max=2000)])
-    start_day = DateField(_l("Data rozpoczęcia"), validators=[InputRequired(_l("Podaj datę rozpoczęcia."))],
+    start_day = DateField(_l("Data rozpoczęcia"),
+                          validators=[InputRequired(_l("Podaj datę rozpoczęcia.")), check_day],
                           invalid_value_message=_l("Podaj datę w formacie RRRR-MM-DD, np. 2020-09-17."))
     start_time = TimeField(_l("Godzina rozpoczęcia"), format=TIME_FORMATS, validators=[Optional()],
                            invalid_value_message=_l("Podaj godzinę w formacie GG:MM, np. 16:30."))
-    end_day = DateField(_l("Data zakończenia"), validators=[InputRequired(_l("Podaj datę zakończenia."))],
+    end_day = DateField(_l("Data zakończenia"),
+                        validators=[InputRequired(_l("Podaj datę zakończenia.")), check_day],
                         invalid_value_message=_l("Podaj datę w formacie RRRR-MM-DD, np. 2020-09-30."))
     end_time = TimeField(_l("Godzina zakończenia"), format=TIME_FORMATS, validators=[Optional()],
                          invalid_value_message=_l("Podaj godzinę w formacie GG:MM, np. 18:00."))

@@ -17,6 +17,7 @@ from wtforms.validators import (
 )
 
 from portal import clock
+from portal.bad_input import check_day
 from portal.forms import Form
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 200
@@ -71,7 +72,7 @@ class _Readable:
 
 def _day_field(label, required: bool = True):
     return DateField(label, validators=[_Readable(_l("Podaj dzień w postaci RRRR-MM-DD, np. 2020-09-03."),
-                                                  required)])
+                                                  required), check_day])
 
 
 def _time_field(label, required: bool = True):
