@@ -11,9 +11,11 @@
 """
 from __future__ import annotations
 
+import html as html_lib
 import os
 import re
 import socket
+import threading
 import uuid
 from email import message_from_bytes
 from email import policy as email_policy
@@ -131,6 +133,33 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def silent_server():
+    """The port of a server on localhost that accepts connections and never says a word
+    (an SMTP server or a database that hangs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(200)
+    held, stop = [], threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # kept open, never read or written
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for connection in held:
+        connection.close()
+    listener.close()
 
 
 @pytest.fixture(scope="session")
@@ -294,6 +323,12 @@ def make_user(app):
         return user
 
     return make
+
+
+def visible_text(markup: str) -> str:
+    """What a person reads on a page: the text without tags, scripts and styles, spaces folded."""
+    markup = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", markup)
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)))
 
 
 def login_as(client, user) -> None:

@@ -101,6 +101,26 @@ def publish_with_the_form(client, user, summary: str = REPORT_SUMMARY):
     return client.post(f"{manage}/publikacja", data={"summary": summary, "csrf_token": form_token(client, manage)})
 
 
+def add_held_registration(consultation):
+    """A pending registration (a seat held for 48 hours) in the consultation's first working group."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from portal.registrations.models import GroupRegistration, Status, WorkingGroup
+
+    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.consultation_id == consultation.id)
+                              .order_by(WorkingGroup.id))
+    now = clock.now_utc()
+    registration = GroupRegistration(
+        consultation_id=consultation.id, group_id=group.id, status=Status.PENDING, full_name="Osoba Testowa",
+        email="osoba@ngo.example", organisation_name="Org", recording_consent=True,
+        privacy_notice_version="2020-08", privacy_notice_accepted_at=now, created_at=now,
+        hold_expires_at=now + timedelta(hours=48))
+    db.session.add(registration)
+    return registration
+
+
 def pdf_bytes(padding: int = 0) -> bytes:
     """The smallest file that is a PDF by content (`%PDF-`), `padding` bytes longer."""
     return (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"%" + b"0" * padding

@@ -32,7 +32,7 @@ from portal.moderation.models import FlagReason
 from portal.moderation.services import RejectionReason
 from portal.registrations import services as registrations
 from portal.registrations.models import GroupRegistration, Meeting, Status, WorkingGroup
-from tests.conftest import form_token, login_as
+from tests.conftest import form_token, login_as, visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "program-wspolpracy-2021"
@@ -223,11 +223,6 @@ def test_a_confirmation_sent_to_zofia_has_no_masculine_form(client, torun, froze
 # --- 3. the pages ------------------------------------------------------------------------------
 
 SKIPPED_LINKS = re.compile(r"\.(csv|xlsx|json|ics|xml)$|/pdf$|/jezyk|/wyloguj|/static/")
-
-
-def visible_text(markup: str) -> str:
-    markup = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", markup)
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)))
 
 
 def crawl(client, start: str = "/", limit: int = 70) -> dict[str, str]:

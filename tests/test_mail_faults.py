@@ -2,8 +2,6 @@
 whatever could not be sent waits in the outbox, is retried with a back-off and is never given
 up silently."""
 import asyncio
-import socket
-import threading
 import time
 from datetime import timedelta
 
@@ -23,30 +21,9 @@ IN_WINDOW = "2020-09-20 12:00:00"
 
 
 @pytest.fixture
-def hanging_smtp():
-    """The port of a server on localhost that accepts connections and never says a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(200)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    listener.close()
+def hanging_smtp(silent_server):
+    """The port of an SMTP server on localhost that accepts connections and never says a word."""
+    return silent_server
 
 
 def followed_thread(consultation, make_user, followers: int) -> tuple[Thread, list]:
@@ -207,7 +184,7 @@ def test_send_mail_says_what_waits_and_fails_while_anything_could_not_be_sent(ap
 
 
 def test_admins_see_what_waits_in_the_outbox_on_the_users_page(app, admin_client, frozen_clock, smtp_sink):
-    from tests.test_language import visible_text
+    from tests.conftest import visible_text
 
     frozen_clock.set_local("2026-12-01 08:00:00")
     assert "czeka na wysłanie" not in visible_text(admin_client.get("/admin/uzytkownicy").get_data(as_text=True))

@@ -2,10 +2,8 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -36,29 +34,9 @@ def test_the_health_check_answers_503_when_the_database_is_down(tmp_path):
 
 
 @pytest.fixture
-def silent_database():
+def silent_database(silent_server):
     """A 'database' that accepts TCP connections and never answers: its port."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held, stop = [], threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])  # kept open, never read or written
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    for connection in held:
-        connection.close()
-    listener.close()
+    return silent_server
 
 
 def test_the_health_check_answers_503_within_2_seconds_when_the_database_never_answers(

@@ -19,7 +19,8 @@ from werkzeug.routing import IntegerConverter
 from portal.accounts.models import User
 from portal.extensions import db
 from tests.conftest import form_token, login_as
-from tests.security.test_access_matrix import LOGIN, MATRIX
+from tests.factories import add_held_registration
+from tests.security.routes import LOGIN, MATRIX
 
 HUGE_IDS = (2**31, 2**63, 10**30)
 HUGE_PAGES = (2**31, 2**63, 10**30, -1)
@@ -174,25 +175,16 @@ def _row_counts() -> dict:
 @pytest.fixture
 def setting(commented, moderator, admin):
     """`commented` plus a pending registration, a participant, and the ids the URLs need."""
-    from datetime import timedelta
-
-    from portal import clock
     from portal.consultations.models import Document, Phase
-    from portal.registrations.models import GroupRegistration, Meeting, Status, WorkingGroup
+    from portal.registrations.models import GroupRegistration, Meeting
 
     torun = commented.consultation
-    group = db.session.scalar(select(WorkingGroup).order_by(WorkingGroup.id))
-    now = clock.now_utc()
-    db.session.add(GroupRegistration(
-        consultation_id=torun.id, group_id=group.id, status=Status.PENDING, full_name="Osoba Testowa",
-        email="osoba@ngo.example", organisation_name="Org", recording_consent=True,
-        privacy_notice_version="2020-08", privacy_notice_accepted_at=now, created_at=now,
-        hold_expires_at=now + timedelta(hours=48)))
+    group_id = add_held_registration(torun).group_id
     db.session.commit()
     target = db.session.scalar(select(User).where(User.email == "ngo@example.org"))
     ids = {"document_id": db.session.scalar(select(Document.id).order_by(Document.id)),
            "phase_id": db.session.scalar(select(Phase.id).order_by(Phase.id)),
-           "group_id": group.id, "user_id": target.id, "organisation_id": target.organisation_id,
+           "group_id": group_id, "user_id": target.id, "organisation_id": target.organisation_id,
            "meeting_id": db.session.scalar(select(Meeting.id).order_by(Meeting.id)),
            "registration_id": db.session.scalar(select(GroupRegistration.id)),
            "thread_id": commented.general.id, "post_id": commented.pending.id, "number": 1}
