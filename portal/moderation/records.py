@@ -17,8 +17,8 @@ from flask_login import current_user
 
 from portal import audit, bad_input, clock, permissions
 from portal.consultations.services import consultation_or_404
-from portal.moderation.log import (ACTION_GROUPS, SYSTEM, LogFilter, ModerationLog, log_page, log_rows,
-                                   moderator_choices, to_csv)
+from portal.moderation.log import SYSTEM, LogFilter, ModerationLog, log_page, log_rows, moderator_choices, to_csv
+from portal.moderation.log_words import ACTION_GROUPS
 from portal.moderation.statistics import MODE_DESCRIPTIONS, transparency_numbers
 from portal import page_cache
 
