@@ -175,6 +175,27 @@ def test_participants_open_their_own_threads(client, torun, anna, frozen_clock):
     assert "Wolontariat seniorów" in index and "<td>1</td>" in index
 
 
+def test_a_line_break_in_a_thread_title_never_reaches_an_e_mail_as_a_new_line(
+        app, client, torun, anna, jan, frozen_clock, smtp_sink):
+    frozen_clock.set_local(IN_WINDOW)
+    login_as(client, anna)
+    new = f"/konsultacje/{SLUG}/forum/nowy-watek"
+    client.post(new, data={"title": "Wolontariat\r\nBcc: all@example.org\n\nKliknij tu\t\x0b",
+                           "body": "Brakuje działań dla seniorów.", "action": "send",
+                           "csrf_token": form_token(client, new)})
+    thread = db.session.scalar(select(Thread).where(Thread.kind == ThreadKind.OPEN))
+    assert thread.title == "Wolontariat Bcc: all@example.org Kliknij tu"
+    follower = app.test_client()
+    login_as(follower, jan)
+    follower.post(f"/forum/watek/{thread.id}/obserwuj",
+                  data={"follow": "1", "csrf_token": form_token(follower, url(thread))})
+    frozen_clock.set_local("2020-09-20 12:10:00")
+    write(client, thread, "Druga uwaga w wątku.")
+    [message] = smtp_sink.to(jan.email)
+    assert message["Subject"] == "Nowa uwaga w obserwowanym wątku: Wolontariat Bcc: all@example.org Kliknij tu"
+    assert message["Bcc"] is None and message.get_content().startswith("Dzień dobry,")
+
+
 def test_the_preview_shows_the_sanitised_text_and_keeps_it(client, general, anna, frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     login_as(client, anna)

@@ -150,6 +150,8 @@ def _email_contexts() -> dict[str, dict]:
         "password_changed": {},
         "post_approved_with_edits": {"thread": thread, "post": post},
         "post_rejected": {"thread": thread, "post": post, "reason": "Reklama sklepu w treści."},
+        "post_edit_rejected": {"thread": thread, "post": post, "reason": "Zmiana sensu uwagi po odpowiedziach.",
+                               "refused_body": "Nowa treść uwagi."},
         "registration_cancelled": {"group": group, "reason": "Zgłoszenie złożone dwukrotnie"},
         "registration_confirmed": {"group": group, "manage_url": manage},
         "registration_expired": {"group": group, "hold_hours": 48},

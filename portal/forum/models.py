@@ -115,6 +115,11 @@ class Post(db.Model):
     hidden_by_flags: Mapped[bool] = mapped_column(default=False)  # hidden until a moderator decides
     # Notifications (replies, followers) go out once, when the comment first becomes public.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An author's edit of a published comment under pre-moderation: the published text stays
+    # public until a moderator approves this one (or rejects it: then these are cleared).
+    proposed_body: Mapped[str | None] = mapped_column(Text)
+    proposed_body_html: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User | None] = relationship(lazy="raise")

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import enum
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -126,6 +128,12 @@ def _body_problem(body: str) -> str | None:
     return None
 
 
+def one_line(text: str | None) -> str:
+    """A title as one line: line breaks, tabs and other control characters become single spaces
+    (a title goes into e-mail subjects and feeds, where a line break would start a new line)."""
+    return " ".join("".join(" " if unicodedata.category(char) == "Cc" else char for char in text or "").split())
+
+
 def _title_problem(title: str) -> str | None:
     if not title:
         return _l("Wpisz tytuł wątku.")
@@ -203,7 +211,7 @@ def open_thread(user: User, consultation: Consultation, title: str, body: str,
                 now: datetime | None = None) -> Thread:
     """A participant opens a thread of their own: a title and the first comment."""
     now = now or clock.now_utc()
-    title = (title or "").strip()
+    title = one_line(title)
     # Both fields at once: a person who left both empty hears about both.
     problems = {name: problem for name, problem in (("title", _title_problem(title)),
                                                     ("body", _body_problem((body or "").strip()))) if problem}
@@ -221,20 +229,68 @@ def open_thread(user: User, consultation: Consultation, title: str, body: str,
     return thread
 
 
-def edit_comment(user: User, post: Post, body: str, now: datetime | None = None) -> None:
-    """The author edits while the window is open; the old text is kept as a revision."""
+class EditOutcome(enum.StrEnum):
+    PUBLISHED = "published"      # the new text is public at once
+    PROPOSED = "proposed"        # a published comment's new text waits for a moderator
+    STILL_PENDING = "pending"    # the comment itself still waits for its first approval
+    UNCHANGED = "unchanged"
+
+
+def edit_refusal(user, post: Post) -> str | None:
+    """Why this person can't edit this comment (whatever the window), or None."""
+    if not permissions.is_authenticated(user) or post.author_id != user.id:
+        return str(_l("Możesz edytować tylko własne uwagi."))
+    if post.state == PostState.REJECTED:
+        return str(_l("Tej uwagi nie można edytować: moderator jej nie opublikował. Jej treść jest "
+                      "w wiadomości z powodem odrzucenia — możesz ją poprawić i wysłać jako nową uwagę."))
+    if post.state == PostState.HIDDEN:
+        return str(_l("Tej uwagi nie można edytować: została ukryta przez moderatora."))
+    return None
+
+
+def edit_needs_review(user: User, post: Post, consultation: Consultation) -> bool:
+    """A new text of this published comment waits for a moderator (the rule for new comments)."""
+    return post.state == PostState.APPROVED and initial_state(user, consultation) == PostState.PENDING
+
+
+def edit_comment(user: User, post: Post, body: str, now: datetime | None = None) -> EditOutcome:
+    """The author edits while the window is open, under the same moderation as a new comment.
+
+    A published comment of an author who needs pre-moderation keeps its public text until a
+    moderator approves the new one (`proposed_body`); a comment still waiting is changed in
+    place. Every edit raises the version a moderator's decision is checked against, and the edit
+    itself is a compare-and-set on it: a decision taken meanwhile is never overwritten.
+    """
     now = now or clock.now_utc()
+    refusal = edit_refusal(user, post)
+    if refusal:
+        raise PostingRefused(refusal)
     thread = db.session.get(Thread, post.thread_id)
-    if post.author_id != user.id:
-        raise PostingRefused(_l("Możesz edytować tylko własne uwagi."))
     decision = may_post(user, thread, comment_window(thread.consultation_id), now)
     if not decision or decision.official:
         raise PostingRefused(decision.reason or _l("Uwag nie można już edytować."))
     body = _checked_body(body)
-    if body == post.body:
-        return
-    db.session.add(PostRevision(post_id=post.id, body=post.body, created_at=now, editor_id=user.id))
-    post.body, post.body_html, post.edited_at = body, str(render_markdown(body)), now
+    if body == (post.proposed_body if post.proposed_at is not None else post.body):
+        return EditOutcome.UNCHANGED
+    html = str(render_markdown(body))
+    if edit_needs_review(user, post, db.session.get(Consultation, thread.consultation_id)):
+        values, outcome = {"proposed_body": body, "proposed_body_html": html, "proposed_at": now}, EditOutcome.PROPOSED
+    else:
+        values = {"body": body, "body_html": html, "edited_at": now,
+                  "proposed_body": None, "proposed_body_html": None, "proposed_at": None}
+        outcome = EditOutcome.PUBLISHED if post.state == PostState.APPROVED else EditOutcome.STILL_PENDING
+    previous = post.body
+    changed = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.version == post.version, Post.state == post.state)
+        .values(version=Post.version + 1, **values).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise PostingRefused(_l("Twoja uwaga zmieniła się w międzyczasie (na przykład moderator właśnie ją "
+                                "rozpatrzył). Sprawdź ją w wątku i wyślij zmiany jeszcze raz."))
+    if "body" in values:
+        db.session.add(PostRevision(post_id=post.id, body=previous, created_at=now, editor_id=user.id))
+    db.session.refresh(post)
+    return outcome
 
 
 def subscribe(user: User, thread: Thread) -> None:

@@ -1,6 +1,6 @@
 """The forum of a consultation: index, threads, writing, replying, editing, permalinks."""
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -164,18 +164,30 @@ def edit(post_id: int):
         abort(403)
     thread = db.session.get(Thread, post.thread_id)
     consultation = db.session.get(Consultation, thread.consultation_id)
-    form = forms.EditForm(body=post.body) if request.method == "GET" else forms.EditForm()
+    # The author carries on from their latest text, also while it waits for a moderator.
+    latest = post.proposed_body if post.proposed_at is not None else post.body
+    form = forms.EditForm(body=latest) if request.method == "GET" else forms.EditForm()
 
     def send():
-        services.edit_comment(_user(), post, form.body.data)
-        flash(_("Zapisano zmiany w uwadze."), "success")
+        outcome = services.edit_comment(_user(), post, form.body.data)
+        flash(EDIT_OUTCOMES[outcome], "success")
         return redirect(url_for("forum.permalink", post_id=post.id))
 
     done, preview, refusal, status = _editor_submission(form, send)
     if done:
         return done
     return render_template("forum/edit.html", consultation=consultation, thread=thread, post=post, form=form,
-                           preview=preview, refusal=refusal), status
+                           preview=preview, refusal=refusal or services.edit_refusal(current_user, post),
+                           reviewed=services.edit_needs_review(_user(), post, consultation)), status
+
+
+EDIT_OUTCOMES = {
+    services.EditOutcome.PUBLISHED: _l("Zapisano zmiany w uwadze."),
+    services.EditOutcome.PROPOSED: _l("Zmiany czekają na zatwierdzenie przez moderatora. Do tego czasu na forum "
+                                      "widać poprzednią treść uwagi."),
+    services.EditOutcome.STILL_PENDING: _l("Zapisano zmiany. Uwaga nadal czeka na zatwierdzenie przez moderatora."),
+    services.EditOutcome.UNCHANGED: _l("Treść uwagi się nie zmieniła — nic nie zapisano."),
+}
 
 
 @bp.get("/forum/uwagi/<int:post_id>/wersje")

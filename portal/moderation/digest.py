@@ -1,7 +1,7 @@
 """The moderators' e-mail digest: what waits in the moderation queue, at most once an hour.
 
 A moderator or admin who asked for it (User.moderation_digest) gets one e-mail when there is
-something to do — comments waiting for approval, or published comments reported by users — and
+something to do — comments (or new texts of published ones) waiting for approval, or published comments reported by users — and
 the last digest went out at least an hour ago (User.digest_sent_at). The e-mail gives the counts,
 the ten items waiting longest (thread title and permalink) and a link to the queue.
 
@@ -22,8 +22,9 @@ from sqlalchemy import case, func, or_, select, update
 from portal import clock, mail
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.forum.models import Post, PostState, Thread
+from portal.forum.models import Post, Thread
 from portal.moderation.models import Flag
+from portal.moderation.services import awaiting_approval
 
 INTERVAL = timedelta(hours=1)
 OLDEST_SHOWN = 10
@@ -66,13 +67,13 @@ def queue_summary(limit: int = OLDEST_SHOWN) -> QueueSummary:
     """Counts and the items waiting longest: two queries."""
     open_reports = (select(Flag.post_id, func.min(Flag.created_at).label("since"), func.count(Flag.id).label("reports"))
                     .where(Flag.resolved_at.is_(None)).group_by(Flag.post_id).subquery())
-    pending_count = select(func.count(Post.id)).where(Post.state == PostState.PENDING).scalar_subquery()
+    pending_count = select(func.count(Post.id)).where(awaiting_approval()).scalar_subquery()
     flagged_count = select(func.count()).select_from(open_reports).scalar_subquery()
     counts = db.session.execute(select(pending_count.label("pending"), flagged_count.label("flagged"))).one()
     if not counts.pending and not counts.flagged:
         return QueueSummary(0, 0, [])
-    is_pending = Post.state == PostState.PENDING
-    waiting_since = case((is_pending, Post.created_at), else_=open_reports.c.since)
+    is_pending = awaiting_approval()
+    waiting_since = case((is_pending, func.coalesce(Post.proposed_at, Post.created_at)), else_=open_reports.c.since)
     rows = db.session.execute(
         select(Post.id, is_pending.label("pending"), func.coalesce(open_reports.c.reports, 0).label("reports"),
                waiting_since.label("since"), Thread.title)

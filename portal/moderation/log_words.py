@@ -21,6 +21,8 @@ ACTION_GROUPS = [
         "post_approved": _l("Publikacja uwagi"),
         "post_approved_with_edits": _l("Publikacja uwagi z poprawkami moderatora"),
         "post_rejected": _l("Odrzucenie uwagi"),
+        "post_edit_approved": _l("Publikacja zmienionej treści uwagi"),
+        "post_edit_rejected": _l("Odrzucenie zmiany treści uwagi"),
         "post_hidden": _l("Ukrycie uwagi"),
         "post_unhidden": _l("Przywrócenie ukrytej uwagi"),
         "post_hidden_by_flags": _l("Automatyczne ukrycie po zgłoszeniach"),
@@ -154,8 +156,9 @@ FIELD_LABELS = {
     "meeting_registrations": _l("zgłoszenia na spotkania"),
     "outbox": _l("wiadomości e-mail"),
 }
-# Derived from other fields (the moved comment's place in its new thread): nothing to tell.
-UNTOLD_FIELDS = {"body", "root_id", "path", "depth"}
+# Derived from other fields (the moved comment's place in its new thread), or texts shown apart
+# (the comment's text, the new text its author proposed): nothing to tell in the line.
+UNTOLD_FIELDS = {"body", "proposed_body", "root_id", "path", "depth"}
 DATE_FIELDS = {"meeting_starts_at", "starts_at", "ends_at", "registration_deadline"}
 TEXT_FIELDS = {"reason", "summary", "justification", "name", "description", "moderator_office", "moderator_ngo",
                "topic", "moderators", "lead", "contact_name", "contact_role"}

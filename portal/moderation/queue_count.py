@@ -1,6 +1,6 @@
 """The moderator's header shows how many items wait in the queue, at no extra query.
 
-The signed-in user is loaded on every request anyway; the count of pending comments and of
+The signed-in user is loaded on every request anyway; the count of pending comments (and new texts of published ones) and of
 comments with open reports rides along in the same SELECT. The counts sit inside a CASE on the
 role, so for participants (most requests) the database never evaluates them.
 """
@@ -8,10 +8,11 @@ from sqlalchemy import case, func, literal, select
 
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.forum.models import Post, PostState
+from portal.forum.models import Post
 from portal.moderation.models import Flag
+from portal.moderation.services import awaiting_approval
 
-_pending = select(func.count(Post.id)).where(Post.state == PostState.PENDING).scalar_subquery()
+_pending = select(func.count(Post.id)).where(awaiting_approval()).scalar_subquery()
 _flagged = select(func.count(func.distinct(Flag.post_id))).where(Flag.resolved_at.is_(None)).scalar_subquery()
 _queue = case((User.role.in_((Role.MODERATOR, Role.ADMIN)), _pending + _flagged), else_=literal(0))
 

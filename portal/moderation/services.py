@@ -1,6 +1,7 @@
 """The one moderation service: every change of a comment's state goes through here.
 
-pending -> approved | rejected; approved <-> hidden. Each change is a compare-and-set on the
+pending -> approved | rejected; approved <-> hidden; the new text an author proposed for an
+approved comment -> approved (it becomes the text) | rejected (the old text stays). Each change is a compare-and-set on the
 comment's version (`UPDATE post ... WHERE id = ? AND version = ?`), so of two moderators acting
 on the same item only the first succeeds; the second is told who was first. Every change writes
 an append-only audit row with the text before and after.
@@ -11,7 +12,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import desc, select, update
+from sqlalchemy import and_, desc, or_, select, update
 
 from portal import audit, clock, mail
 from portal.accounts.models import User
@@ -64,6 +65,8 @@ def _change_state(moderator: User, post: Post, expected_version: int, allowed_fr
                   to: PostState, action: str, reason: str = "", **values) -> None:
     """Compare-and-set the state; log it; raise AlreadyHandled if someone else was first."""
     before = {"state": post.state.value, "body": post.body}
+    if post.proposed_at is not None:
+        before["proposed_body"] = post.proposed_body
     result = db.session.execute(
         update(Post)
         .where(Post.id == post.id, Post.version == expected_version, Post.state.in_(allowed_from))
@@ -77,11 +80,16 @@ def _change_state(moderator: User, post: Post, expected_version: int, allowed_fr
 
 
 def already_handled_message(post: Post) -> str:
+    """Who changed the comment first: another moderator, or its author editing it."""
+    db.session.refresh(post)
     last = db.session.execute(
         select(AuditLog, User.display_name).outerjoin(User, User.id == AuditLog.actor_id)
         .where(AuditLog.target_type == "post", AuditLog.target_id == post.id)
         .order_by(desc(AuditLog.id)).limit(1)
     ).first()
+    author_changed = max(filter(None, (post.edited_at, post.proposed_at)), default=None)
+    if author_changed is not None and (last is None or last.AuditLog.at < author_changed):
+        return str(_l("Autor zmienił treść tej uwagi w międzyczasie. Przeczytaj nową treść i zdecyduj jeszcze raz."))
     if last is None:
         return str(_l("Ta uwaga zmieniła się w międzyczasie. Odśwież kolejkę."))
     return str(_l("Ta uwaga została już obsłużona przez: %(name)s.", name=last.display_name or "?"))
@@ -94,12 +102,29 @@ def _thread_counts(thread_id: int, change: int, now: datetime) -> None:
     db.session.execute(update(Thread).where(Thread.id == thread_id).values(**values))
 
 
+def awaiting_approval():
+    """SQL condition: a moderator's approval is awaited (a new comment, or a new text of a published one)."""
+    return or_(Post.state == PostState.PENDING, and_(Post.state == PostState.APPROVED, Post.proposed_at.is_not(None)))
+
+
+def waits_as_edit(post: Post) -> bool:
+    """A published comment whose author's new text waits for a moderator."""
+    return post.state == PostState.APPROVED and post.proposed_at is not None
+
+
 def approve(moderator: User, post: Post, expected_version: int, edited_body: str | None = None,
             now: datetime | None = None) -> None:
-    """Publish a pending comment (optionally with the moderator's edit, kept as a revision)."""
+    """Publish a pending comment (optionally with the moderator's edit, kept as a revision),
+    or the waiting new text of a published one."""
     from portal.forum.services import notify_about
 
     now = now or clock.now_utc()
+    if waits_as_edit(post):
+        if edited_body is not None and edited_body.strip() and edited_body.strip() != post.proposed_body:
+            raise ModerationError(_l("Zmianę opublikowanej uwagi można zatwierdzić albo odrzucić — "
+                                     "bez poprawek moderatora."))
+        _approve_edit(moderator, post, expected_version, now)
+        return
     values = {}
     original = post.body
     edited = edited_body is not None and edited_body.strip() and edited_body.strip() != original
@@ -120,16 +145,38 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
         mail.queue(author.email, "post_approved_with_edits", post=post, thread=thread)
 
 
-def reject(moderator: User, post: Post, expected_version: int, reason: RejectionReason, note: str = "",
-           now: datetime | None = None) -> None:
-    """Refuse a pending comment; the author gets an e-mail with the reason and their full text."""
+def _approve_edit(moderator: User, post: Post, expected_version: int, now: datetime) -> None:
+    """The author's new text replaces the public one; the public one is kept as a revision."""
+    public, author_id, written_at = post.body, post.author_id, post.proposed_at
+    _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.APPROVED,
+                  "post_edit_approved", body=post.proposed_body, body_html=post.proposed_body_html,
+                  edited_at=written_at, proposed_body=None, proposed_body_html=None, proposed_at=None)
+    db.session.add(PostRevision(post_id=post.id, body=public, created_at=now, editor_id=author_id))
+
+
+def _rejection_text(reason: RejectionReason, note: str) -> str:
     label, note = str(REJECTION_LABELS[reason]), note.strip()
     # "inny powód" says nothing of its own: the note is the reason ("Powód: …", not "Powód: inny powód: …").
     # The numbers page counts a text that starts with no known label as "inny powód".
     if reason == RejectionReason.OTHER and note:
-        text = note
-    else:
-        text = f"{label}: {note}" if note else label
+        return note
+    return f"{label}: {note}" if note else label
+
+
+def reject(moderator: User, post: Post, expected_version: int, reason: RejectionReason, note: str = "",
+           now: datetime | None = None) -> None:
+    """Refuse a pending comment, or the new text of a published one; the author gets an e-mail
+    with the reason and the full text that was refused."""
+    text = _rejection_text(reason, note)
+    if waits_as_edit(post):
+        refused = post.proposed_body
+        _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.APPROVED,
+                      "post_edit_rejected", text, proposed_body=None, proposed_body_html=None, proposed_at=None)
+        author = db.session.get(User, post.author_id) if post.author_id else None
+        if author and author.is_active:
+            mail.queue(author.email, "post_edit_rejected", post=post, reason=text, refused_body=refused,
+                       thread=db.session.get(Thread, post.thread_id))
+        return
     _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.REJECTED,
                   "post_rejected", text, moderation_reason=text)
     author = db.session.get(User, post.author_id) if post.author_id else None

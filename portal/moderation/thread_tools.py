@@ -14,7 +14,7 @@ from portal import audit, clock
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.forum.models import PATH_DIGITS, Post, PostState, Thread
-from portal.forum.services import MAX_NESTING, TITLE_MAX
+from portal.forum.services import MAX_NESTING, TITLE_MAX, one_line
 from portal.moderation import services
 
 
@@ -61,7 +61,7 @@ def unpin(moderator: User, thread: Thread, reason: str = "") -> bool:
 
 
 def rename(moderator: User, thread: Thread, title: str, reason: str = "") -> bool:
-    title = " ".join((title or "").split())
+    title = one_line(title)
     if not title:
         raise ToolRefused(_l("Wpisz tytuł wątku."))
     if len(title) > TITLE_MAX:

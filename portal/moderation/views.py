@@ -100,14 +100,16 @@ def _open_flags():
 
 
 def queue_page(consultation_id: int | None, number: int) -> QueuePage:
-    """Pending comments and reported ones, longest waiting first: three queries whatever the size.
+    """Pending comments, new texts of published ones and reported ones, longest waiting first:
+    three queries whatever the size.
 
     One for the page (with its thread, consultation, section, author and organisation, and the
     total), one for the authors' history (grouped), one for the open reports; a fourth only for
-    a page past the end. Reported items wait since their first open report.
+    a page past the end. Reported items wait since their first open report, edits since they
+    were sent.
     """
     flagged = _open_flags()
-    waiting = or_(Post.state == PostState.PENDING, flagged.c.post_id.is_not(None),
+    waiting = or_(services.awaiting_approval(), flagged.c.post_id.is_not(None),
                   and_(Post.state == PostState.HIDDEN, Post.hidden_by_flags.is_(True)))
     query = (select(Post, Thread, Consultation, DraftSection.number, func.count().over().label("total"))
              .join(Thread, Thread.id == Post.thread_id)
@@ -119,7 +121,7 @@ def queue_page(consultation_id: int | None, number: int) -> QueuePage:
         query = query.where(Thread.consultation_id == consultation_id)
     rows = db.session.execute(
         query.options(joinedload(Post.author), joinedload(Post.organisation))
-        .order_by(func.coalesce(flagged.c.first_at, Post.created_at), Post.id)
+        .order_by(func.coalesce(flagged.c.first_at, Post.proposed_at, Post.created_at), Post.id)
         .limit(PER_PAGE).offset((number - 1) * PER_PAGE)
     ).all()
     if rows:
@@ -261,11 +263,15 @@ def approve(post_id: int):
             return _back(form)
         if edited == _normalised(post.body):
             edited = None
+    was_edit = services.waits_as_edit(post)
     try:
         services.approve(_actor(), post, form.expected_version, edited_body=edited)
     except services.ModerationError as error:
         _already_handled(error)
     else:
+        if was_edit:
+            flash(_("Nowa treść uwagi #%(id)s została opublikowana.", id=post.id), "success")
+            return _back(form)
         flash(_("Uwaga #%(id)s została zatwierdzona z poprawkami; autor dostał wiadomość z nową treścią.",
                 id=post.id) if edited else _("Uwaga #%(id)s została zatwierdzona i opublikowana.", id=post.id),
               "success")
@@ -281,11 +287,16 @@ def reject(post_id: int):
     stop = _refusal(form)
     if stop:
         return stop
+    was_edit = services.waits_as_edit(post)
     try:
         services.reject(_actor(), post, form.expected_version, form.chosen_reason, form.note.data or "")
     except services.ModerationError as error:
         _already_handled(error)
     else:
+        if was_edit:
+            flash(_("Zmiana uwagi #%(id)s została odrzucona; na forum zostaje poprzednia treść. Autor dostał "
+                    "wiadomość z powodem i pełną nową treścią.", id=post.id), "success")
+            return _back(form)
         flash(_("Uwaga #%(id)s została odrzucona; autor dostał wiadomość z powodem i pełną treścią uwagi.",
                 id=post.id), "success")
     return _back(form)
