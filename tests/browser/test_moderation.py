@@ -380,3 +380,41 @@ def test_the_moderation_settings_page_passes_axe_and_saves(page, torun, admin, a
     page.get_by_label("Po ilu zgłoszeniach").fill("4")
     page.get_by_role("main").get_by_role("button", name="Zapisz ustawienia").click()
     expect(page.get_by_text("Zapisano ustawienia moderacji.")).to_be_visible()
+
+
+# --- 5. an author's edit under pre-moderation ----------------------------------------------
+
+def test_an_authors_edit_waits_and_a_moderator_approves_it_by_keyboard(
+        page, browser, live_server, request, torun, general, anna, moderator, in_window, assert_accessible):
+    published = comment(anna, general, "Program pomija seniorów.")
+    pre_moderation(torun)
+    next_minute()
+    log_in_with_the_form(page, anna.email)
+    page.goto(f"/forum/uwagi/{published.id}/edycja")
+    expect(page.get_by_text("Zmiany opublikowanej uwagi sprawdza moderator.")).to_be_visible()
+    page.get_by_label("Treść uwagi").fill("Program pomija seniorów i osoby z niepełnosprawnościami.")
+    page.get_by_role("button", name="Zapisz zmiany").click()
+    expect(page.get_by_text("Zmiany czekają na zatwierdzenie przez moderatora.")).to_be_visible()
+    expect(page.locator(f"#k-{published.id} .comment__body").first).to_have_text("Program pomija seniorów.")
+    assert_accessible(page)
+
+    staff = other_page(browser, live_server, request)
+    log_in_with_the_form(staff, moderator.email)
+    staff.goto(QUEUE)
+    item = staff.locator(f"#pozycja-{published.id}")
+    expect(item).to_contain_text("zmiana opublikowanej uwagi — czeka na zatwierdzenie")
+    expect(item).to_contain_text("Program pomija seniorów i osoby z niepełnosprawnościami.")
+    staff.set_viewport_size({"width": 320, "height": 800})
+    assert staff.evaluate("() => document.documentElement.scrollWidth") <= 320
+    staff.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert_accessible(staff)
+    staff.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = false)")
+    staff.set_viewport_size({"width": 1280, "height": 800})
+
+    tab_to_control(staff, "button", "Zatwierdź zmianę", f"pozycja-{published.id}")
+    staff.keyboard.press("Enter")
+    expect(staff.get_by_text(f"Nowa treść uwagi #{published.id} została opublikowana.")).to_be_visible()
+    page.goto(thread_url(general))
+    expect(page.locator(f"#k-{published.id} .comment__body").first).to_have_text(
+        "Program pomija seniorów i osoby z niepełnosprawnościami.")
+    expect(page.locator(f"#k-{published.id}")).to_contain_text("edytowano")
