@@ -196,6 +196,19 @@ def test_a_line_break_in_a_thread_title_never_reaches_an_e_mail_as_a_new_line(
     assert message["Bcc"] is None and message.get_content().startswith("Dzień dobry,")
 
 
+@pytest.mark.parametrize("title", ["\u202eWolontariat", "\u200b\u200b\u00ad"])
+def test_a_thread_title_that_reorders_text_or_shows_nothing_is_refused_at_its_field(
+        client, torun, anna, frozen_clock, title):
+    frozen_clock.set_local(IN_WINDOW)
+    login_as(client, anna)
+    new = f"/konsultacje/{SLUG}/forum/nowy-watek"
+    html = client.post(new, data={"title": title, "body": "Brakuje działań dla seniorów.", "action": "send",
+                                  "csrf_token": form_token(client, new)}).get_data(as_text=True)
+    assert db.session.scalar(select(Thread).where(Thread.kind == ThreadKind.OPEN)) is None
+    assert re.search(r'id="title-error"[^>]*>.*?(kierunek tekstu|widoczny znak)', html, re.DOTALL)
+    assert "Brakuje działań dla seniorów.</textarea>" in html
+
+
 def test_the_preview_shows_the_sanitised_text_and_keeps_it(client, general, anna, frozen_clock):
     frozen_clock.set_local(IN_WINDOW)
     login_as(client, anna)

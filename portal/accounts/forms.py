@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from portal.accounts import passwords
 from portal.forms import Form
+from portal.text_rules import ShownAsTyped
 
 EMAIL_REQUIRED = _l("Podaj adres e-mail.")
 EMAIL_FORMAT = _l("Podaj adres e-mail w formacie nazwa@domena.pl.")
@@ -37,7 +38,7 @@ def new_password_field(label=None):
 
 
 class OrganisationFields:
-    organisation_name = StringField(_l("Nazwa organizacji"), validators=[Optional(), Length(max=300)])
+    organisation_name = StringField(_l("Nazwa organizacji"), validators=[Optional(), Length(max=300), ShownAsTyped()])
     organisation_krs = StringField(_l("Numer KRS"), validators=[
         Optional(), Regexp(r"^\d{10}$", message=_l("Numer KRS ma 10 cyfr, np. 0000123456."))])
     organisation_city = StringField(_l("Miejscowość siedziby"), validators=[Optional(), Length(max=120)])
@@ -46,7 +47,7 @@ class OrganisationFields:
 class SignUpForm(OrganisationFields, Form):
     email = email_field()
     display_name = StringField(_l("Imię i nazwisko lub podpis"), validators=[
-        DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120)])
+        DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120), ShownAsTyped()])
     password = new_password_field()
     accept_privacy = BooleanField(_l("Przyjmuję do wiadomości informację o przetwarzaniu danych osobowych"),
                                   validators=[DataRequired(_l("Potwierdź, że znasz zasady przetwarzania danych."))])
@@ -78,7 +79,7 @@ class ChangeEmailForm(Form):
 
 class ProfileForm(OrganisationFields, Form):
     display_name = StringField(_l("Imię i nazwisko lub podpis"), validators=[
-        DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120)])
+        DataRequired(_l("Podaj, jak mamy Cię podpisywać.")), Length(max=120), ShownAsTyped()])
     notify_replies = BooleanField(_l("Powiadamiaj mnie e-mailem o odpowiedziach na moje uwagi"))
     notify_subscriptions = BooleanField(_l("Powiadamiaj mnie e-mailem o nowych uwagach w obserwowanych wątkach"))
     notify_report = BooleanField(_l("Powiadamiaj mnie e-mailem o opublikowaniu raportu z odpowiedziami na moje uwagi"))

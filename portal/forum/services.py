@@ -22,6 +22,7 @@ from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, 
                                  Thread, ThreadKind)
 from portal.moderation.services import initial_state
 from portal.sanitize import render_markdown
+from portal.text_rules import shown_text_problem
 
 COMMENT_MAX = 10_000
 TITLE_MAX = 200
@@ -139,7 +140,7 @@ def _title_problem(title: str) -> str | None:
         return _l("Wpisz tytuł wątku.")
     if len(title) > TITLE_MAX:
         return _l("Tytuł może mieć najwyżej %(max)s znaków.", max=TITLE_MAX)
-    return None
+    return shown_text_problem(title)
 
 
 def _checked_body(body: str | None) -> str:

@@ -13,6 +13,7 @@ from portal.accounts.admin_forms import NO, YES, BlockForm, TrustForm, UnblockFo
 from portal.bad_input import bounded_int
 from portal.forms import Form
 from portal.forum.services import TITLE_MAX
+from portal.text_rules import ShownAsTyped
 from portal.moderation.flags import NOTE_MAX, REASON_LABELS, REASON_MAX
 from portal.moderation.models import FlagReason
 
@@ -82,7 +83,7 @@ class DismissForm(VersionedForm):
 class RenameForm(Form):
     title = StringField(_l("Nowy tytuł wątku"), filters=[_strip], validators=[
         DataRequired(_l("Wpisz tytuł wątku.")),
-        Length(max=TITLE_MAX, message=_l("Tytuł może mieć najwyżej %(max)d znaków."))])
+        Length(max=TITLE_MAX, message=_l("Tytuł może mieć najwyżej %(max)d znaków.")), ShownAsTyped()])
     next = next_field()
 
 

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.accounts.forms import email_field
 from portal.forms import Form
+from portal.text_rules import ShownAsTyped
 
 PRIOR_ACTIVITY_MAX = 2000
 
@@ -19,11 +20,12 @@ class Honeypot:
 
 class ApplicantFields(Form):
     full_name = StringField(_l("Imię i nazwisko"), validators=[
-        DataRequired(_l("Podaj imię i nazwisko.")), Length(max=200)])
+        DataRequired(_l("Podaj imię i nazwisko.")), Length(max=200), ShownAsTyped()])
     email = email_field()
     phone = TelField(_l("Telefon"), validators=[Optional(), Length(max=50)])
     organisation_name = StringField(_l("Nazwa organizacji"), validators=[
-        DataRequired(_l("Podaj nazwę organizacji, którą reprezentujesz.")), Length(max=300)])
+        DataRequired(_l("Podaj nazwę organizacji, którą reprezentujesz.")), Length(max=300),
+        ShownAsTyped()])
     recording_consent = BooleanField(
         _l("Wiem, że spotkanie będzie nagrywane na potrzeby spisania zgłoszonych uwag i propozycji"),
         validators=[DataRequired(_l("Udział wymaga przyjęcia do wiadomości, że spotkanie jest nagrywane."))])

@@ -7,10 +7,12 @@ withdraw.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal import clock
 from portal.consultations.models import Consultation
@@ -71,11 +73,35 @@ ACTIVE = (Status.PENDING, Status.CONFIRMED, Status.WAITING)
 _ACTIVE_SQL = "status IN ('pending', 'confirmed', 'waiting')"
 
 
+EMAIL_KEY_LENGTH = 254
+
+
+def email_key(address: str, ignore_plus_tags: bool = True) -> str:
+    """Who an address stands for, in "one active registration per person"; mail still goes to `email`.
+
+    `Alice@x.pl`, `ａｌｉｃｅ@x.pl` (full-width letters) and, with `ignore_plus_tags`,
+    `alice+ngo@x.pl` count as one person: one key (NFKC, case folded, trimmed, the `+tag` before
+    @ dropped). Letters of other scripts that only look alike (Cyrillic "а") are not folded.
+    """
+    key = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", address).casefold()).strip()
+    local, at, domain = key.rpartition("@")
+    if ignore_plus_tags and at and local.partition("+")[0]:
+        key = f"{local.partition('+')[0]}@{domain}"
+    return key[:EMAIL_KEY_LENGTH]  # NFKC may lengthen a (valid, <= 254) address; the column holds 254
+
+
+def _ignore_plus_tags() -> bool:
+    return not has_app_context() or current_app.config.get("REGISTRATION_EMAIL_IGNORE_PLUS_TAGS", True)
+
+
 class PersonalDetails:
     """What an applicant types (the seed's list): name, contact, organisation, prior activity."""
 
     full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254))  # lower-cased
+    email: Mapped[str] = mapped_column(String(254))  # lower-cased; the address we write to
+    # `email_key(email)`, set whenever `email` is (also when retention erases it); the
+    # one-active-registration indexes are on it.
+    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_LENGTH))
     phone: Mapped[str] = mapped_column(String(50), default="")
     organisation_name: Mapped[str] = mapped_column(String(300))
     # Recording the meeting to write down the proposals: required by the seed.
@@ -85,6 +111,11 @@ class PersonalDetails:
     privacy_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @validates("email")
+    def _keep_email_key(self, _name: str, address: str) -> str:
+        self.email_key = email_key(address, _ignore_plus_tags())
+        return address
 
 
 class GroupRegistration(PersonalDetails, db.Model):
@@ -103,9 +134,9 @@ class GroupRegistration(PersonalDetails, db.Model):
     group: Mapped[WorkingGroup] = relationship(lazy="raise")
 
     __table_args__ = (
-        # One active registration per e-mail per consultation, whatever the group: enforced by
-        # the database, so two simultaneous submissions cannot both get in.
-        Index("uq_group_registration_active_email", "consultation_id", "email", unique=True,
+        # One active registration per person (per e-mail key) per consultation, whatever the group:
+        # enforced by the database, so two simultaneous submissions cannot both get in.
+        Index("uq_group_registration_active_email_key", "consultation_id", "email_key", unique=True,
               postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
         Index("ix_group_registration_group_status", "group_id", "status", "id"),
         Index("ix_group_registration_hold", "status", "hold_expires_at"),
@@ -128,6 +159,6 @@ class MeetingRegistration(PersonalDetails, db.Model):
     meeting: Mapped[Meeting] = relationship(lazy="raise")
 
     __table_args__ = (
-        Index("uq_meeting_registration_active_email", "meeting_id", "email", unique=True,
+        Index("uq_meeting_registration_active_email_key", "meeting_id", "email_key", unique=True,
               postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
     )
