@@ -184,6 +184,7 @@ def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
     env.update({
         "FLASK_SECRET_KEY": secret, "FLASK_SQLALCHEMY_DATABASE_URI": args.database_url,
+        "FLASK_SERVER_NAME": "127.0.0.1",  # wsgi.py (production) refuses to start without one
         "FLASK_RATELIMIT_STORAGE_URI": args.redis_url if reachable(args.redis_url) else "memory://",
         "FLASK_MAIL_TRANSPORT": "smtp", "FLASK_MAIL_SERVER": "127.0.0.1", "FLASK_MAIL_PORT": str(smtp_port),
         "PYTHONPATH": str(ROOT),

@@ -49,8 +49,15 @@ def _configure(app: Flask, overrides: dict) -> None:
             raise RuntimeError(
                 "SECRET_KEY is not set. In production set FLASK_SECRET_KEY "
                 "(or SECRET_KEY in instance/config.py).")
+        if not app.config.get("SERVER_NAME"):
+            # Without it a link in an e-mail (a password reset) names whatever Host the request did.
+            raise RuntimeError(
+                "SERVER_NAME is not set. In production set FLASK_SERVER_NAME to the portal's host, "
+                "e.g. konsultacje.example.org (or SERVER_NAME in instance/config.py): links in "
+                "e-mails are built from it.")
         app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"  # links made outside a request (scheduled e-mails)
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
 

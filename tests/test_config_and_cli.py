@@ -43,7 +43,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch)
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"PRODUCTION": True}, instance_path=str(tmp_path))
-    app = create_app({"PRODUCTION": True, "SECRET_KEY": "s" * 64}, instance_path=str(tmp_path))
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": "s" * 64, "SERVER_NAME": "konsultacje.example.org"},
+                     instance_path=str(tmp_path))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert not (tmp_path / "secret_key").exists()
 

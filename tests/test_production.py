@@ -112,7 +112,7 @@ def test_nothing_shown_to_a_signed_in_person_is_stored_by_any_cache(client, toru
 def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
     """`gunicorn wsgi:app` with the committed gunicorn.conf.py: no client address, no query string in the log."""
     port = _free_port()
-    env = {**os.environ, "FLASK_SECRET_KEY": "production-test-key",
+    env = {**os.environ, "FLASK_SECRET_KEY": "production-test-key", "FLASK_SERVER_NAME": "konsultacje.example.org",
            "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}",
            "WSPOLNIE_BIND": f"127.0.0.1:{port}", "WSPOLNIE_WORKERS": "2"}
     log = tmp_path / "gunicorn.log"

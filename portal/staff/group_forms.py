@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import DateField, Field, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -19,6 +19,7 @@ from wtforms.validators import (
 from portal import clock
 from portal.bad_input import check_day
 from portal.forms import Form
+from portal.staff.services import Refusal, local_moment
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 200
 CAPACITY_MESSAGE = _l("Podaj liczbę miejsc od %(min)s do %(max)s.", min=CAPACITY_MIN, max=CAPACITY_MAX)
@@ -79,9 +80,13 @@ def _time_field(label, required: bool = True):
     return TimeField(label, validators=[_Readable(_l("Podaj godzinę w postaci GG:MM, np. 16:30."), required)])
 
 
-def local_moment(day: date, at: time, tz: str) -> datetime:
-    """A local date and time in the zone, as an aware UTC moment."""
-    return clock.from_local(datetime.combine(day, at), tz)
+def _moment(field: Field, day: date, at: time, tz: str) -> datetime | None:
+    """`local_moment` for the time typed in `field`; a time the zone skips is an error next to it."""
+    try:
+        return local_moment(day, at, tz, field.name)
+    except Refusal as refusal:
+        field.errors.append(refusal.message)
+        return None
 
 
 def local_parts(moment: datetime | None, tz: str) -> tuple[date | None, time | None]:
@@ -121,10 +126,12 @@ class GroupForm(Form):
             at.errors.append(_l("Podaj też godzinę spotkania."))
         if at.data and not day.data and not day.errors:
             day.errors.append(_l("Podaj też dzień spotkania."))
+        if day.data and at.data:
+            _moment(at, day.data, at.data, self.tz)
         return valid and not day.errors and not at.errors
 
     def details(self) -> GroupDetails:
-        meeting = (local_moment(self.meeting_day.data, self.meeting_time.data, self.tz)
+        meeting = (local_moment(self.meeting_day.data, self.meeting_time.data, self.tz, "meeting_time")
                    if self.meeting_day.data else None)
         return GroupDetails(name=self.name.data, description=self.description.data or "",
                             capacity=self.capacity.data, meeting_starts_at=meeting,
@@ -159,17 +166,21 @@ class MeetingForm(Form):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
-        starts = local_moment(self.start_day.data, self.start_time.data, self.tz)
-        if self.end_time.data and local_moment(self.start_day.data, self.end_time.data, self.tz) <= starts:
+        day = self.start_day.data
+        starts = _moment(self.start_time, day, self.start_time.data, self.tz)
+        ends = _moment(self.end_time, day, self.end_time.data, self.tz) if self.end_time.data else None
+        deadline = _moment(self.deadline_time, self.deadline_day.data, self.deadline_time.data, self.tz)
+        if starts and ends and ends <= starts:
             self.end_time.errors.append(_l("Spotkanie musi się skończyć po rozpoczęciu (tego samego dnia)."))
-        if local_moment(self.deadline_day.data, self.deadline_time.data, self.tz) >= starts:
+        if starts and deadline and deadline >= starts:
             self.deadline_time.errors.append(_l("Zgłoszenia muszą się kończyć przed rozpoczęciem spotkania."))
-        return not (self.end_time.errors or self.deadline_time.errors)
+        return not (self.start_time.errors or self.end_time.errors or self.deadline_time.errors)
 
     def details(self) -> MeetingDetails:
         day = self.start_day.data
         return MeetingDetails(
             title=self.title.data, topic=self.topic.data or "", moderators=self.moderators.data or "",
-            starts_at=local_moment(day, self.start_time.data, self.tz),
-            ends_at=local_moment(day, self.end_time.data, self.tz) if self.end_time.data else None,
-            registration_deadline=local_moment(self.deadline_day.data, self.deadline_time.data, self.tz))
+            starts_at=local_moment(day, self.start_time.data, self.tz, "start_time"),
+            ends_at=local_moment(day, self.end_time.data, self.tz, "end_time") if self.end_time.data else None,
+            registration_deadline=local_moment(self.deadline_day.data, self.deadline_time.data, self.tz,
+                                               "deadline_time"))

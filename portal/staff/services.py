@@ -172,10 +172,11 @@ def timeline_phases(consultation: Consultation) -> list[Phase]:
                                    .order_by(Phase.position, Phase.starts_at, Phase.id)))
 
 
-def _moment(day: date, at: time | None, tz: str, field_name: str) -> datetime:
-    """Local wall-clock time as UTC; a time that does not exist (spring DST gap) is refused.
+def local_moment(day: date, at: time | None, tz: str, field_name: str) -> datetime:
+    """A local date and time typed in the back office, as UTC: every staff form reads times here.
 
-    In the autumn hour that happens twice, the first (summer-time) reading wins (clock.from_local).
+    A time that does not exist (the spring DST gap) is refused next to `field_name`; in the autumn
+    hour that happens twice, the first (summer-time) reading wins (clock.from_local).
     """
     wall = datetime.combine(day, at or time())
     moment = clock.from_local(wall, tz)
@@ -188,11 +189,12 @@ def _moment(day: date, at: time | None, tz: str, field_name: str) -> datetime:
 def phase_span(data: PhaseInput, tz: str) -> tuple[datetime, datetime]:
     """(starts_at, ends_at) in UTC. No start time: the day's start; no end time: the whole end day,
     stored as the next local midnight (docs/architecture.md, "Time")."""
-    starts_at = _moment(data.start_day, data.start_time, tz, "start_time" if data.start_time else "start_day")
+    starts_at = local_moment(data.start_day, data.start_time, tz,
+                             "start_time" if data.start_time else "start_day")
     if data.end_time is None:
         ends_at = clock.end_of_day(data.end_day, tz)
     else:
-        ends_at = _moment(data.end_day, data.end_time, tz, "end_time")
+        ends_at = local_moment(data.end_day, data.end_time, tz, "end_time")
     if ends_at <= starts_at:
         raise Refusal("end_day", _l("Etap musi skończyć się później, niż się zaczyna."))
     return starts_at, ends_at
