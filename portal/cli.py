@@ -3,7 +3,7 @@ import secrets
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from portal import clock, demo, mail
 from portal.accounts import passwords, services as accounts
@@ -72,7 +72,7 @@ def send_mail() -> None:
     Prints what it sent, what failed and what still waits; exits 1 when a message failed now
     or waits after an earlier failure (retried with a back-off, never given up).
     """
-    sent, failed = mail.deliver()
+    sent, failed = mail.deliver(seconds=current_app.config["MAIL_SECONDS_PER_RUN"])
     outbox = mail.status()
     line = f"sent {sent}, failed {failed}, waiting {outbox.waiting}"
     if outbox.oldest is not None:

@@ -74,6 +74,9 @@ class Defaults:
     MAIL_SEND_IN_REQUEST = 20
     # ... and spends at most this many seconds sending (an SMTP server that hangs costs no more).
     MAIL_SECONDS_IN_REQUEST = 2
+    # `flask send-mail` stops sending after this many seconds (the rest wait for its next run):
+    # against an SMTP server that hangs, a run never outlives its claim on the batch (10 minutes).
+    MAIL_SECONDS_PER_RUN = 300
 
     # Forum: at least this long between two comments of one participant.
     FORUM_MIN_POST_INTERVAL_SECONDS = 30

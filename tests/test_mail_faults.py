@@ -201,3 +201,21 @@ def test_admins_see_what_waits_in_the_outbox_on_the_users_page(app, admin_client
     assert "3 e-maile czekają na wysłanie" in text
     assert "Po nieudanej próbie wysłania: 2. Najstarszy czeka od 1 grudnia 2026 r., godz. 08:00." in text
     assert "Ostatni błąd przy nim: ConnectionRefusedError" in text
+
+
+def test_a_send_mail_run_against_a_hanging_server_stops_at_its_time_and_leaves_the_rest_untried(
+        app, smtp_sink, hanging_smtp):
+    """A run never outlives its claim on the batch: what it did not try is free for the next run."""
+    for n in range(6):
+        mail.queue(f"osoba{n}@example.org", "password_changed", user=None)
+    db.session.commit()
+    app.config.update(MAIL_PORT=hanging_smtp, MAIL_TIMEOUT=0.4, MAIL_SECONDS_PER_RUN=1)
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 1 and result.stdout.startswith("sent 0, failed ")
+    db.session.expire_all()
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    tried = [message for message in messages if message.attempts]
+    assert 1 <= len(tried) < 6  # stopped part-way, not after six timeouts
+    assert all(message.claimed_at is None and message.sent_at is None for message in messages)
+    assert all(message.attempts == 0 and message.next_attempt_at is None
+               for message in messages if message not in tried)
