@@ -61,6 +61,18 @@ def test_the_limit_per_address_holds_across_accounts(app, client, make_user):
     assert log_in(client, "osoba9@example.org", password="zgadywane hasło").status_code == 429
 
 
+def test_attempts_refused_by_the_address_limit_do_not_lock_the_account(app, make_user):
+    app.config["LOGIN_LIMIT_PER_IP"] = "3 per 15 minutes"
+    make_user(EMAIL, password=PASSWORD)
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    answers = [log_in(guesser, EMAIL, password="zgadywane hasło").status_code for _ in range(8)]
+    assert answers == [200, 200, 200] + [429] * 5
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.9"  # a browser that never logged in here before
+    assert log_in(owner, EMAIL, PASSWORD).status_code == 302
+
+
 def test_successful_logins_do_not_use_up_the_limit(app, client, make_user):
     make_user(EMAIL, password=PASSWORD)
     for _ in range(7):

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal import audit, clock, mail
@@ -36,6 +36,50 @@ def _refuse_deleted(user: User) -> None:
         raise AdminError(_l("To konto zostało usunięte — nie można go już zmieniać."))
 
 
+_active_admin = and_(User.role == Role.ADMIN, User.deleted_at.is_(None))
+
+
+def lock_admins(actor: User | None, user: User) -> None:
+    """Serialise every change that could leave the site without an admin, until the transaction ends.
+
+    Role changes, blocks and account deletions all pass here first, so "is another admin left?"
+    is always asked after the previous such change has committed. `actor` and `user` are read
+    again under the lock; an actor who has meanwhile lost the admin role is refused.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Every active admin's row (and the changed account's): two changes touching admins
+        # always share a row, so one waits for the other; the count that follows sees its commit.
+        # NO KEY UPDATE: rows that only refer to these accounts (posts, log entries) need not wait.
+        db.session.execute(select(User.id).where(or_(_active_admin, User.id == user.id))
+                           .order_by(User.id).with_for_update(key_share=True))
+    else:
+        # SQLite has one writer at a time: the first write takes the lock, later reads see every commit.
+        db.session.execute(update(User).where(User.id == user.id).values(role=User.role)
+                           .execution_options(synchronize_session=False))
+    db.session.refresh(user)
+    if actor is not None and actor is not user:
+        db.session.refresh(actor)
+    if actor is not None and actor.role != Role.ADMIN:
+        raise AdminError(_l("Nie masz już roli administratora, więc nie możesz zmieniać kont."))
+
+
+LAST_ADMIN = _l("To jedyne konto administratora w serwisie, a serwis nie może zostać bez administratora. "
+                 "Najpierw nadaj rolę administratora innej osobie.")
+
+
+def is_last_admin(user: User) -> bool:
+    """True when `user` is an active admin and no other active admin exists."""
+    if user.role != Role.ADMIN or not user.is_active:
+        return False
+    return not db.session.scalar(select(func.count()).select_from(User).where(_active_admin, User.id != user.id))
+
+
+def keep_an_admin(user: User) -> None:
+    """Refuse a change that takes the last active admin out of the admins. Call under `lock_admins`."""
+    if is_last_admin(user):
+        raise AdminError(LAST_ADMIN)
+
+
 def change_role(actor: User, user: User, role: Role, reason: str) -> bool:
     """Give the user another role; False when it already had it."""
     _refuse_deleted(user)
@@ -43,8 +87,12 @@ def change_role(actor: User, user: User, role: Role, reason: str) -> bool:
         # Someone must always be able to manage accounts: no admin demotes themselves.
         raise AdminError(_l("Nie możesz odebrać sobie roli administratora. "
                             "Jeśli to konieczne, poproś o to innego administratora."))
+    lock_admins(actor, user)
+    _refuse_deleted(user)
     if user.role == role:
         return False
+    if role != Role.ADMIN:
+        keep_an_admin(user)
     before = {"role": user.role.value}
     user.role = role
     audit.record(actor, "role_changed", user, reason, before=before, after={"role": role.value})
@@ -75,6 +123,10 @@ def block_user(actor: User, user: User, until_day: date | None, reason: str) -> 
     _refuse_deleted(user)
     if user.id == actor.id:
         raise AdminError(_l("Nie możesz zablokować własnego konta."))
+    # A role given at this moment is seen before the check below. Moderators block participants
+    # too, so the actor's own role is not asked for here (the route decides who may block).
+    lock_admins(None, user)
+    _refuse_deleted(user)
     if user.is_staff:
         # A block limits taking part; staff powers are taken away by changing the role first.
         raise AdminError(_l("Nie można zablokować moderatora ani administratora. Najpierw zmień rolę na uczestnika."))

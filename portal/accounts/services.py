@@ -1,6 +1,8 @@
 """Account rules: sign-up, verification, login/logout, password and e-mail changes, erasure."""
 from __future__ import annotations
 
+import threading
+from collections import deque
 from dataclasses import dataclass
 
 from flask import session, url_for
@@ -9,7 +11,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
 from portal import clock, mail
-from portal.accounts import passwords, tokens
+from portal.accounts import admin_services, passwords, tokens
 from portal.accounts.models import DELETED_NAME, Organisation, Role, User
 from portal.extensions import db
 
@@ -132,14 +134,39 @@ def _bump_session_version(user: User) -> None:
     db.session.refresh(user, ["session_version"])
 
 
-def request_password_reset(email: str) -> None:
-    """E-mail a reset link if the account exists; the caller answers the same either way."""
+def request_password_reset(email: str) -> bool:
+    """E-mail a reset link if the account exists; the caller answers the same either way.
+
+    True when a link was queued, so that the caller can make the answer take as long either way
+    (`AnswerTime`): only the known address costs an e-mail's delivery.
+    """
     user = find_by_email(email)
     if user is None or not user.is_active:
-        return
+        return False
     token = tokens.make_reset_token(user.id, user.password_hash)
     mail.queue(user.email, "reset_password", user=user,
                link=url_for("accounts.reset_password", token=token, _external=True))
+    return True
+
+
+class AnswerTime:
+    """How long the slowest of the last few answers that sent an e-mail took, in this process.
+
+    An answer that sends nothing waits that long too, so the time does not tell whether an
+    address has an account (an e-mail's commit and SMTP delivery cost tens of milliseconds).
+    """
+
+    def __init__(self, remembered: int = 20):
+        self._recent: deque[float] = deque(maxlen=remembered)
+        self._lock = threading.Lock()
+
+    def record(self, seconds: float) -> None:
+        with self._lock:
+            self._recent.append(seconds)
+
+    def longest(self) -> float:
+        with self._lock:
+            return max(self._recent, default=0.0)
 
 
 def user_for_reset(token: str) -> User:
@@ -227,9 +254,14 @@ def export_data(user: User) -> dict:
 
 
 def delete_account(user: User, current_password: str) -> None:
-    """Erase personal data; what was published stays, signed "Konto usunięte"."""
+    """Erase personal data; what was published stays, signed "Konto usunięte".
+
+    The last admin cannot leave (admin_services.AdminError): the site would have nobody to manage it.
+    """
     if not user.check_password(current_password):
         raise WrongPassword()
+    admin_services.lock_admins(None, user)
+    admin_services.keep_an_admin(user)
     erase_personal_data(user)
     logout_user()
     session.clear()

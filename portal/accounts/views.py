@@ -1,16 +1,17 @@
 """Sign-up, e-mail verification, login/logout, password reset, profile, data export and erasure."""
 import json
+import time
 from datetime import datetime, timezone
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from portal import clock
-from portal.accounts import forms, known_browsers, services, tokens
-from portal.extensions import limiter
+from portal.accounts import admin_services, forms, known_browsers, services, tokens
+from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
 from portal.urls import local_path_or
 
@@ -67,7 +68,9 @@ def _login_account_key() -> str:
 
 
 def _failed_login(response) -> bool:
-    return response.status_code != 302
+    # A request refused by a limit (429) guessed nothing: it must not add to the account's count,
+    # or an address locked out for guessing could keep the account locked too.
+    return response.status_code not in (302, 429)
 
 
 def _known_browser() -> bool:
@@ -128,10 +131,27 @@ def logout():
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        # The same page, headers and time whether or not the address has an account.
+        g.reset_answer = (time.monotonic(), services.request_password_reset(form.email.data))
         return render_template("accounts/check_inbox.html", email=services.normalise_email(form.email.data),
                                reset=True)
     return render_template("accounts/forgot_password.html", form=form), form.status()
+
+
+RESET_ANSWER_TIME = services.AnswerTime()
+
+
+@bp.teardown_request
+def answer_reset_requests_in_equal_time(error):
+    """After the commit and the e-mail's delivery (web.py), before the answer leaves: an answer
+    that sent an e-mail is timed, one that did not waits as long as the slowest recent one."""
+    started, sent = g.pop("reset_answer", (None, False))
+    if started is None or error is not None:
+        return
+    if sent:
+        RESET_ANSWER_TIME.record(time.monotonic() - started)
+    db.session.close()  # its connection goes back to the pool while the answer waits
+    time.sleep(max(0.0, started + RESET_ANSWER_TIME.longest() - time.monotonic()))
 
 
 @bp.route("/nowe-haslo", methods=["GET", "POST"])
@@ -237,6 +257,8 @@ def delete_account():
             services.delete_account(current_user._get_current_object(), form.current_password.data)
         except services.AccountError as error:
             form.current_password.errors.append(error.message)
+        except admin_services.AdminError as error:
+            form.confirm.errors.append(error.message)
         else:
             flash(_("Konto zostało usunięte, a Twoje dane osobowe wymazane."), "success")
             return redirect(url_for("consultations.home"))
