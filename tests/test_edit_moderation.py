@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.forum import services as forum
 from portal.forum.models import Post, PostRevision, PostState
 from portal.moderation import digest
-from tests.conftest import form_token, login_as, visible_text
+from tests.conftest import PASSWORD, form_token, login_as, visible_text
 from tests.factories import SLUG
 
 IN_WINDOW = "2020-09-20 12:00:00"
@@ -213,3 +213,15 @@ def test_waiting_edits_are_counted_for_moderators_and_in_their_digest(
     assert summary.pending == 1 and [item.post_id for item in summary.oldest] == [post.id]
     staff = signed_in(app, moderator)
     assert "Moderacja 1 czeka w kolejce" in visible_text(staff.get("/").get_data(as_text=True))
+
+
+def test_a_waiting_new_text_goes_with_its_authors_erased_account(
+        app, client, torun, general, anna, moderator, frozen_clock):
+    post = published_comment(torun, general, anna, frozen_clock)
+    author = signed_in(app, anna)
+    edit(author, post, NEW_TEXT)
+    author.post("/konto/usun", data={"current_password": PASSWORD, "confirm": "y",
+                                     "csrf_token": form_token(author, "/konto/usun")})
+    post = fresh(post)
+    assert post.proposed_body is None and post.proposed_at is None and post.body == PUBLISHED
+    assert NEW_TEXT not in visible_text(signed_in(app, moderator).get(QUEUE).get_data(as_text=True))

@@ -268,6 +268,12 @@ def delete_account(user: User, current_password: str) -> None:
 
 
 def erase_personal_data(user: User) -> None:
+    from portal.forum.models import Post  # the forum builds on accounts, not the other way round
+
+    # A new text waiting for a moderator was never published: it goes with the person.
+    db.session.execute(update(Post).where(Post.author_id == user.id, Post.proposed_at.is_not(None))
+                       .values(proposed_body=None, proposed_body_html=None, proposed_at=None)
+                       .execution_options(synchronize_session=False))
     user.email = f"usuniete-{user.id}@invalid"
     user.display_name = DELETED_NAME
     user.password_hash = ""
