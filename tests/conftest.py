@@ -340,6 +340,13 @@ def login_as(client, user) -> None:
         session["_fresh"] = True
 
 
+def signed_in(app, user):
+    """A test client of its own, logged in as `user` (another person at another computer)."""
+    client = app.test_client()
+    login_as(client, user)
+    return client
+
+
 def log_in(client, email: str, password: str = PASSWORD, next_url: str | None = None):
     """Log in through the login form, as a person would; returns the form's response."""
     url = "/logowanie" + (f"?next={next_url}" if next_url else "")

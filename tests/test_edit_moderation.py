@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.forum import services as forum
 from portal.forum.models import Post, PostRevision, PostState
 from portal.moderation import digest
-from tests.conftest import PASSWORD, form_token, login_as, visible_text
+from tests.conftest import PASSWORD, form_token, signed_in, visible_text
 from tests.factories import SLUG
 
 IN_WINDOW = "2020-09-20 12:00:00"
@@ -29,11 +29,6 @@ NEW_TEXT = "Program pomija seniorów i osoby z niepełnosprawnościami."
 def thread_url(thread) -> str:
     return f"/konsultacje/{SLUG}/forum/watek/{thread.id}"
 
-
-def signed_in(app, user):
-    client = app.test_client()
-    login_as(client, user)
-    return client
 
 
 def edit(client, post, body):

@@ -18,7 +18,7 @@ from portal.forum import services as forum
 from portal.forum.models import Post, PostRevision, PostState, Thread, ThreadKind
 from portal.moderation import services as moderation
 from portal.moderation.models import Flag, FlagReason
-from tests.conftest import form_token, login_as
+from tests.conftest import form_token, login_as, signed_in
 
 SLUG = "program-wspolpracy-2021"
 IN_WINDOW = "2020-09-20 12:00:00"
@@ -35,11 +35,6 @@ def premoderate(consultation: Consultation) -> None:
 def thread_url(thread) -> str:
     return f"/konsultacje/{SLUG}/forum/watek/{thread.id}"
 
-
-def signed_in(app, user):
-    client = app.test_client()
-    login_as(client, user)
-    return client
 
 
 def write(client, thread, body, **fields):
