@@ -6,7 +6,7 @@ reads a whole page of the tree, and replies always travel with their top-level c
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -120,6 +120,16 @@ class Post(db.Model):
     proposed_body: Mapped[str | None] = mapped_column(Text)
     proposed_body_html: Mapped[str | None] = mapped_column(Text)
     proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The comment's number in the report: given once (reports.numbering) and never changed, so a
+    # link or an e-mail naming "uwaga 12" stays true.
+    report_number: Mapped[int | None] = mapped_column()
+    # When a moderator last changed the text (approval with edits): shown on the comment.
+    moderator_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the comment came from: written on the site, or entered by staff from an e-mail, a
+    # letter or a meeting (then `submitter_name` and `received_on` say who sent it and when).
+    channel: Mapped[str] = mapped_column(String(20), default="portal", server_default="portal")
+    submitter_name: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    received_on: Mapped[date | None] = mapped_column()
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User | None] = relationship(lazy="raise")

@@ -44,6 +44,9 @@ class Report(db.Model):
     summary_html: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The first publication (kept through corrections) and the last corrected one.
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Commenters are told once, at the first publication (a re-publication sends nothing).
     participants_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When staff uploaded the final version of the document (FinalSection rows).
@@ -52,6 +55,19 @@ class Report(db.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class ReportVersion(db.Model):
+    """One publication of the report, kept as it was shown (a correction never erases the old one)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()  # 1 for the first publication
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON: summary and rows as published
+
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
 
 
 @event.listens_for(Report.summary, "set")
