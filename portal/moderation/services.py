@@ -20,6 +20,7 @@ from portal.audit import AuditLog
 from portal.consultations.models import Consultation, ModerationMode
 from portal.extensions import db
 from portal.forum.models import Post, PostRevision, PostState, Thread
+from portal.reports.services import number_late_comment
 from portal.sanitize import render_markdown
 
 
@@ -129,13 +130,15 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
     original = post.body
     edited = edited_body is not None and edited_body.strip() and edited_body.strip() != original
     if edited:
-        values = {"body": edited_body.strip(), "body_html": str(render_markdown(edited_body.strip())), "edited_at": now}
+        values = {"body": edited_body.strip(), "body_html": str(render_markdown(edited_body.strip())), "edited_at": now,
+                  "moderator_edited_at": now}
     _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.APPROVED,
                   "post_approved_with_edits" if edited else "post_approved", **values)
     if edited:  # only once the version check succeeded: a lost race leaves no revision behind
         db.session.add(PostRevision(post_id=post.id, body=original, created_at=now, editor_id=moderator.id))
     thread = db.session.get(Thread, post.thread_id)
     _thread_counts(thread.id, +1, now)
+    number_late_comment(post)
     if post.notified_at is None:  # notifications go out exactly once, at the first approval
         post.notified_at = now
         parent = db.session.get(Post, post.parent_id) if post.parent_id else None
@@ -198,6 +201,7 @@ def unhide(moderator: User, post: Post, expected_version: int, reason: str = "",
     _change_state(moderator, post, expected_version, (PostState.HIDDEN,), PostState.APPROVED,
                   "post_unhidden", reason, moderation_reason="", hidden_by_flags=False)
     _thread_counts(post.thread_id, +1, now or clock.now_utc())
+    number_late_comment(post)
 
 
 def hide_by_flags(post: Post, now: datetime | None = None) -> bool:

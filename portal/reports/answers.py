@@ -4,7 +4,8 @@ The rule for every path: an answer is edited in place only when exactly the chos
 share it; otherwise the chosen comments get a new answer of their own, and the comments that
 shared their old one keep it. An answer no comment points to any more is deleted.
 
-Every change writes one audit row per comment whose answer changed, with the decision and
+A change while the report is public is a correction: the report says so and keeps the version
+before it (publishing.note_correction). Every change writes one audit row per comment whose answer changed, with the decision and
 justification before and after. The comments' rows are locked before their answers are read,
 so of two people answering one comment at once the later save wins and logs the earlier one's
 answer as its "before".
@@ -20,6 +21,7 @@ from portal import audit, clock
 from portal.extensions import db
 from portal.forum.models import Post
 from portal.reports.models import Answer, AnsweredComment, Decision
+from portal.reports.publishing import note_correction
 
 AUDIT_ACTION = "answer_comment"
 
@@ -61,7 +63,7 @@ def answer_comments(actor, consultation_id: int, posts: list[Post], decision: De
         db.session.flush()
         _point_to(consultation_id, post_ids, answer.id)
         _delete_unused(answers)
-    return AnswerOutcome(answer, _audit(actor, posts, before, _snapshot(answer)))
+    return _corrected(consultation_id, actor, AnswerOutcome(answer, _audit(actor, posts, before, _snapshot(answer))))
 
 
 def answer_as_in(actor, consultation_id: int, post: Post, source: Post) -> AnswerOutcome:
@@ -78,7 +80,15 @@ def answer_as_in(actor, consultation_id: int, post: Post, source: Post) -> Answe
         return AnswerOutcome(shared, [])
     _point_to(consultation_id, [post_id], shared.id)
     _delete_unused({old.id: old} if old is not None else {})
-    return AnswerOutcome(shared, _audit(actor, [post], {post_id: _snapshot(old)}, _snapshot(shared)))
+    return _corrected(consultation_id, actor,
+                      AnswerOutcome(shared, _audit(actor, [post], {post_id: _snapshot(old)}, _snapshot(shared))))
+
+
+def _corrected(consultation_id: int, actor, outcome: AnswerOutcome) -> AnswerOutcome:
+    """A changed answer in a published report is a correction, made in the open (publishing.py)."""
+    if outcome.changed_post_ids:
+        note_correction(consultation_id, actor)
+    return outcome
 
 
 # --- the parts ---------------------------------------------------------------------------------

@@ -1,20 +1,24 @@
-"""The report's life: staff write the summary, publish it (once every comment has an answer),
-withdraw it for a correction, and the people who commented are told once.
+"""The report's life: staff write the summary, publish it (once every comment has an answer and
+the e-consultation has ended), correct it in the open, and the people who commented are told once.
 
 Publishing is the legal end of a consultation: the report must answer every comment, so a
-report with unanswered comments (or without the summary of how the consultation ran) is
-refused. The e-mail to participants goes out at the first publication only; the report row's
+report with unanswered comments (or without the summary of how the consultation ran), or one
+published while comments are still taken, is refused. Each publication stores the comments'
+numbers (services.fix_numbers) and a version of the report as published (ReportVersion); a
+change to an answer or to the summary while the report is public is a correction: the report
+says "zaktualizowano" with the date, and the version before it stays readable. The e-mail to participants goes out at the first publication only; the report row's
 `participants_notified_at` is claimed with one atomic UPDATE, so neither a re-publication
 after a correction nor two staff members clicking at once can send it twice.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, url_for
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import audit, clock, mail, permissions
@@ -22,9 +26,11 @@ from portal.accounts.models import User
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, PostState, Thread
-from portal.reports.models import Report
+from portal.forum.services import comment_window
+from portal.reports.models import Report, ReportVersion
 from portal.reports.services import (
     ReportData,
+    fix_numbers,
     report_comments,
     report_for_update,
     report_of,
@@ -42,6 +48,14 @@ class ReportView:
     @property
     def is_published(self) -> bool:
         return self.report is not None and self.report.is_published
+
+
+class ReportTooEarly(Exception):
+    """Publishing refused: the e-consultation has not ended yet (or has no dates)."""
+
+    def __init__(self, ends_at: datetime | None):
+        super().__init__(f"the e-consultation ends at {ends_at}")
+        self.ends_at = ends_at
 
 
 class ReportNotReady(Exception):
@@ -87,14 +101,20 @@ def save_summary(consultation: Consultation, actor: User, summary: str) -> Repor
         report.summary = summary
         audit.record(actor, "report_summary_changed", consultation,
                      before={"summary": before}, after={"summary": summary})
+        note_correction(consultation.id, actor)
     return report
 
 
 def publish(consultation: Consultation, actor: User, summary: str) -> Publication:
     """Save the summary and make the report public; the first publication e-mails the participants.
 
-    Raises ReportNotReady (nothing is written) while a comment has no answer or the summary is empty.
+    Raises ReportTooEarly before the e-consultation has ended, and ReportNotReady while a comment
+    has no answer or the summary is empty (nothing is written either way).
     """
+    now = clock.now_utc()
+    window = comment_window(consultation.id)
+    if window is None or window.ends_at is None or now < window.ends_at:
+        raise ReportTooEarly(window.ends_at if window is not None else None)
     data = report_comments(consultation.id)
     unanswered = data.total - data.answered
     if unanswered or not summary.strip():
@@ -102,8 +122,13 @@ def publish(consultation: Consultation, actor: User, summary: str) -> Publicatio
     report = save_summary(consultation, actor, summary)
     if report.is_published:
         return Publication(already_published=True)
-    now = clock.now_utc()
     report.published_at, report.published_by_id = now, actor.id
+    if report.first_published_at is None:
+        report.first_published_at = now
+    else:  # published again after a withdrawal: a correction
+        report.updated_at = now
+    fix_numbers(data)
+    _keep_version(consultation.id, report, data, actor, now)
     audit.record(actor, "report_published", consultation, before={"published_at": None},
                  after={"published_at": now.isoformat(), "comments": data.total})
     return Publication(notified=_notify_participants_once(consultation, data, now))
@@ -118,6 +143,59 @@ def unpublish(consultation: Consultation, actor: User) -> bool:
                  before={"published_at": report.published_at.isoformat()}, after={"published_at": None})
     report.published_at = report.published_by_id = None
     return True
+
+
+def note_correction(consultation_id: int, actor: User) -> None:
+    """An answer or the summary changed while the report is public: say so, keep this version."""
+    report = report_of(consultation_id)
+    if report is None or not report.is_published:
+        return
+    db.session.flush()
+    now = clock.now_utc()
+    report.updated_at = now
+    data = report_comments(consultation_id)
+    fix_numbers(data)
+    _keep_version(consultation_id, report, data, actor, now)
+
+
+def _keep_version(consultation_id: int, report: Report, data: ReportData, actor: User | None,
+                  now: datetime) -> None:
+    """The report as it is published now, kept as the next version (JSON: text as shown)."""
+    number = (db.session.scalar(select(func.max(ReportVersion.number))
+                                .where(ReportVersion.consultation_id == consultation_id)) or 0) + 1
+    snapshot = {
+        "summary_html": report.summary_html or "",
+        "comments": [{
+            "number": comment.number,
+            "section": f"§ {comment.section_number}. {comment.section_title}" if comment.section_number
+            else comment.section_title,
+            "submitter": comment.post.submitter_name or comment.submitter or "",
+            "body_html": comment.post.body_html,
+            "decision": comment.answer.decision.value if comment.answer else None,
+            "justification_html": comment.answer.justification_html if comment.answer else "",
+            "shared_with": comment.shared_with,
+        } for comment in data.comments],
+    }
+    db.session.add(ReportVersion(consultation_id=consultation_id, number=number, published_at=now,
+                                 published_by_id=actor.id if actor else None,
+                                 snapshot=json.dumps(snapshot, ensure_ascii=False)))
+
+
+def versions(consultation_id: int) -> list[tuple[int, datetime]]:
+    """(number, published at) of every kept version, oldest first: one query."""
+    return [tuple(row) for row in db.session.execute(
+        select(ReportVersion.number, ReportVersion.published_at)
+        .where(ReportVersion.consultation_id == consultation_id).order_by(ReportVersion.number))]
+
+
+def version_to_show(slug: str, number: int) -> tuple[Consultation, ReportVersion, dict]:
+    """A kept version of the report, for whoever may read the report; else 404."""
+    view = report_to_show(slug)
+    version = db.session.scalar(select(ReportVersion).where(
+        ReportVersion.consultation_id == view.consultation.id, ReportVersion.number == number))
+    if version is None:
+        abort(404)
+    return view.consultation, version, json.loads(version.snapshot)
 
 
 # --- telling the participants -------------------------------------------------------------------

@@ -1,15 +1,19 @@
 """Reading the report: every approved top-level comment of a consultation, numbered, with its answer.
 
-The number is the comment's place in the report (general comments first, then § by §, oldest
-first within a section); it is computed, not stored, so it is the same on every page that
-shows it — the workspace, the public report, the exports and "jak w uwadze N".
+Numbers are given once and never change, so "uwaga 12" in an e-mail, a link or a justification
+stays true whatever happens later. Until the report is first published they are provisional:
+the comment's place in the report (general comments first, then § by §, oldest first within a
+section), the same on every page that shows them. The first publication stores them
+(`Post.report_number`); a comment that enters the report later (approved late, shown again,
+entered by staff) gets the next free number when it enters (`number_late_comment`), so later
+comments have later numbers and nobody's number moves.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
@@ -90,8 +94,17 @@ def report_comments(consultation_id: int) -> ReportData:
         .order_by(*REPORT_ORDER)
     ).all()
     changes = _change_links(consultation_id)
+    stored = [post.report_number for post, *_rest in rows if post.report_number is not None]
+    last_given = max(stored, default=0)
     comments, first_with_answer = [], {}
-    for number, (post, section_number, section_title, answer) in enumerate(rows, start=1):
+    for position, (post, section_number, section_title, answer) in enumerate(rows, start=1):
+        if post.report_number is not None:
+            number = post.report_number
+        elif not stored:
+            number = position  # before the first publication: provisional, the place in the report
+        else:  # not numbered yet after publication (normally numbered as it entered): after the rest
+            last_given += 1
+            number = last_given
         comment = ReportComment(
             number=number, post=post, thread=post.thread, section_number=section_number,
             section_title=section_title if section_number is not None else post.thread.title,
@@ -101,6 +114,34 @@ def report_comments(consultation_id: int) -> ReportData:
             comment.shared_with = first if first != number else None
         comments.append(comment)
     return ReportData(comments)
+
+
+def fix_numbers(data: ReportData) -> None:
+    """Store the numbers shown (at a publication): from now on they never change."""
+    for comment in data.comments:
+        if comment.post.report_number is None:
+            comment.post.report_number = comment.number
+
+
+def number_late_comment(post: Post) -> None:
+    """A comment entering the report after its first publication gets the next free number.
+
+    Call when a top-level comment becomes approved (approval, shown again, entered by staff).
+    The report row is locked while the highest number is read, so two at once never share one.
+    """
+    if post.report_number is not None or post.depth != 0 or post.is_official or post.state != PostState.APPROVED:
+        return
+    consultation_id = db.session.scalar(select(Thread.consultation_id).where(Thread.id == post.thread_id))
+    report = db.session.scalars(select(Report).where(Report.consultation_id == consultation_id)
+                                .with_for_update()).first()
+    if report is None or report.first_published_at is None:
+        return  # before the first publication numbers are provisional
+    if db.session.get_bind().dialect.name != "postgresql":  # SQLite: the first write takes the lock
+        db.session.execute(update(Report).where(Report.consultation_id == consultation_id)
+                           .values(updated_at=Report.updated_at))
+    highest = db.session.scalar(select(func.max(Post.report_number)).join(Thread, Thread.id == Post.thread_id)
+                                .where(Thread.consultation_id == consultation_id))
+    post.report_number = (highest or 0) + 1
 
 
 def _change_links(consultation_id: int) -> dict[int, list[int]]:

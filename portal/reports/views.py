@@ -50,6 +50,8 @@ def report(slug: str):
     filters = ReportFilterForm(view.data.comments, formdata=request.args)
     response = make_response(render_template(
         "reports/report.html", view=view, consultation=view.consultation, data=view.data,
+        # Earlier versions exist only after a correction: no query for a report never corrected.
+        versions=publishing.versions(view.consultation.id) if view.report and view.report.updated_at else [],
         shown=filters.apply(view.data.comments), filters=filters,
         timeline=timeline(view.consultation.phases), decision_labels=DECISION_LABELS, labels=exports))
     return response if view.is_published else _private(response)
@@ -112,6 +114,8 @@ def publish(slug: str):
         return _manage_page(consultation, form)
     try:
         publication = publishing.publish(consultation, current_user, form.summary.data or "")
+    except publishing.ReportTooEarly as refusal:
+        return _manage_page(consultation, form, too_early=refusal)
     except publishing.ReportNotReady as refusal:
         if refusal.summary_missing:
             form.refuse_empty_summary()
@@ -139,8 +143,19 @@ def unpublish(slug: str):
     return redirect(url_for("reports.manage", slug=slug), 303)
 
 
-def _manage_page(consultation: Consultation, form: SummaryForm, refusal=None):
+def _manage_page(consultation: Consultation, form: SummaryForm, refusal=None, too_early=None):
     response = make_response(render_template(
         "reports/manage.html", consultation=consultation, report=report_of(consultation.id),
-        data=report_comments(consultation.id), form=form, refusal=refusal), form.status())
+        data=report_comments(consultation.id), form=form, refusal=refusal, too_early=too_early,
+        versions=publishing.versions(consultation.id)), 400 if too_early else form.status())
     return _private(response)
+
+
+@bp.get("/konsultacje/<slug>/raport/wersje/<int:number>")
+def version(slug: str, number: int):
+    """A version of the report as it was published (a later correction replaced it)."""
+    consultation, kept, snapshot = publishing.version_to_show(slug, number)
+    response = make_response(render_template(
+        "reports/version.html", consultation=consultation, version=kept, snapshot=snapshot,
+        versions=publishing.versions(consultation.id), decision_labels=DECISION_LABELS))
+    return response if report_of(consultation.id).is_published else _private(response)
