@@ -147,7 +147,7 @@ def _manage_page(consultation: Consultation, form: SummaryForm, refusal=None, to
     response = make_response(render_template(
         "reports/manage.html", consultation=consultation, report=report_of(consultation.id),
         data=report_comments(consultation.id), form=form, refusal=refusal, too_early=too_early,
-        versions=publishing.versions(consultation.id)), 400 if too_early else form.status())
+        versions=publishing.versions(consultation.id)), form.status())
     return _private(response)
 
 
