@@ -26,6 +26,8 @@ from portal.forum.models import (
     ThreadKind,
 )
 from portal.reports.models import Answer, AnsweredComment, Decision, Report
+from portal.reports.publishing import keep_version
+from portal.reports.services import fix_numbers, report_comments
 from portal.sanitize import render_markdown
 
 EXAMPLE_NOTE = "*Uwaga przykładowa — dane demonstracyjne.*"
@@ -178,7 +180,11 @@ def _answer_and_publish(consultation: Consultation, posts: dict[str, Post], days
         summary=REPORT_SUMMARY.format(
             comments=len(top_level), authors=len({post.author_id for post in top_level}),
             organisations=len({post.organisation_id for post in top_level if post.organisation_id})),
-        published_at=published, published_by_id=office.id if office else None,
+        published_at=published, first_published_at=published, published_by_id=office.id if office else None,
         # Nobody is e-mailed about a demo's report.
         participants_notified_at=published))
     db.session.flush()
+    # As a real publication does: the numbers are fixed and the version as published is kept.
+    data = report_comments(consultation.id)
+    fix_numbers(data)
+    keep_version(consultation.id, db.session.get(Report, consultation.id), data, office, published)

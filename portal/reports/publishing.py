@@ -128,7 +128,7 @@ def publish(consultation: Consultation, actor: User, summary: str) -> Publicatio
     else:  # published again after a withdrawal: a correction
         report.updated_at = now
     fix_numbers(data)
-    _keep_version(consultation.id, report, data, actor, now)
+    keep_version(consultation.id, report, data, actor, now)
     audit.record(actor, "report_published", consultation, before={"published_at": None},
                  after={"published_at": now.isoformat(), "comments": data.total})
     return Publication(notified=_notify_participants_once(consultation, data, now))
@@ -155,10 +155,10 @@ def note_correction(consultation_id: int, actor: User) -> None:
     report.updated_at = now
     data = report_comments(consultation_id)
     fix_numbers(data)
-    _keep_version(consultation_id, report, data, actor, now)
+    keep_version(consultation_id, report, data, actor, now)
 
 
-def _keep_version(consultation_id: int, report: Report, data: ReportData, actor: User | None,
+def keep_version(consultation_id: int, report: Report, data: ReportData, actor: User | None,
                   now: datetime) -> None:
     """The report as it is published now, kept as the next version (JSON: text as shown)."""
     number = (db.session.scalar(select(func.max(ReportVersion.number))
