@@ -172,6 +172,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
     from portal.reports.final_views import bp as final_document
+    from portal.reports.official import bp as official_report
+    from portal.reports.offline import bp as offline_comments
     from portal.reports.views import bp as reports
     from portal.reports.workspace import bp as report_workspace
     from portal.staff.documents import bp as documents
@@ -197,3 +199,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(report_workspace)
     app.register_blueprint(reports)
     app.register_blueprint(final_document)
+    app.register_blueprint(official_report)
+    app.register_blueprint(offline_comments)

@@ -116,8 +116,8 @@ def test_the_difference_section_by_section(commented):
     assert extended.kind == "changed"
     assert '<ins><span class="visually-hidden">dodano: </span> z organizacjami pozarządowymi</ins>' in extended.html
     amount = changes[2].paragraphs[0].html
-    assert '<del><span class="visually-hidden">usunięto: </span>10</del>' in amount
-    assert '<ins><span class="visually-hidden">dodano: </span>12</ins>' in amount
+    assert '<del><span class="visually-hidden">usunięto: </span>10 000 000</del>' in amount
+    assert '<ins><span class="visually-hidden">dodano: </span>12 000 000</ins>' in amount
     assert "<ins" in changes[2].title_html and "rozliczenia" in changes[2].title_html
     assert changes[3].paragraphs[0].kind == "inserted"
 

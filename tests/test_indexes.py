@@ -122,7 +122,7 @@ def test_the_forum_search_can_use_the_full_text_index(app, busy_forum):
     assert "ix_post_body_search" in plan, plan
 
 
-def test_the_report_pages_use_indexes(app, busy_forum, explain):
+def test_the_report_pages_use_indexes(app, busy_forum, explain, frozen_clock):
     from portal.reports import answers, publishing
     from portal.reports.models import Decision
     from portal.reports.services import report_comments
@@ -130,6 +130,7 @@ def test_the_report_pages_use_indexes(app, busy_forum, explain):
     moderator = busy_forum.moderator
     posts = [comment.post for comment in report_comments(busy_forum.consultation.id).comments]
     answers.answer_comments(moderator, busy_forum.consultation.id, posts, Decision.EXPLANATION, "Wyjaśniamy.")
+    frozen_clock.set_local("2020-10-05 12:00:00")  # a report is published after the e-consultation
     publishing.publish(busy_forum.consultation, moderator, "Konsultacje trwały dwa tygodnie.")
     db.session.commit()
     explain.statements.clear()

@@ -15,7 +15,7 @@ from tests.factories import REPORT_SUMMARY, SLUG, answer_all, publish_with_the_f
 REPORT = f"/konsultacje/{SLUG}/raport"
 CSV, XLSX, JSON = f"{REPORT}.csv", f"{REPORT}.xlsx", f"{REPORT}.json"
 HEADER = ["Nr uwagi", "Zgłaszający", "Część dokumentu", "Ustęp", "Treść uwagi", "Rozstrzygnięcie",
-          "Uzasadnienie", "Odpowiedź jak w uwadze nr", "Zmiany w dokumencie"]
+          "Uzasadnienie", "Odpowiedź jak w uwadze nr", "Zmiany w dokumencie", "Sposób złożenia"]
 FOUNDATION = "Fundacja Rowerowa „Łańcuch”"
 
 
@@ -29,7 +29,7 @@ def published(client, commented, smtp_sink):
 def expected_rows(commented) -> list[list[str]]:
     """The table as a person would type it into a spreadsheet (the formula one with its apostrophe)."""
     body = [post.body for post in commented.comments]
-    return [
+    return [row + ["forum konsultacji"] for row in [
         ["1", "osoba prywatna", "Uwagi ogólne", "", body[0], "wyjaśnienie", "Wolontariat opisuje § 4 programu.",
          "", ""],
         ["2", FOUNDATION, "§ 1. Postanowienia ogólne", "", body[1], "uwzględniona",
@@ -40,7 +40,7 @@ def expected_rows(commented) -> list[list[str]]:
          "Terminy wydłużono do **30 dni**.", "3", ""],
         ["5", FOUNDATION, "§ 3. Finansowanie", "", body[4], "nieuwzględniona",
          "Budżet gminy na to nie pozwala.", "", ""],
-    ]
+    ]]
 
 
 def test_the_csv_reads_back_with_polish_letters_and_no_formula(client, published):
@@ -77,7 +77,7 @@ def test_the_json_holds_the_whole_table_as_typed(client, published):
     assert data["report_url"] == f"http://localhost{REPORT}"
     third, fourth = data["comments"][2], data["comments"][3]
     assert third == {
-        "number": 3, "submitter": FOUNDATION, "organisation": FOUNDATION,
+        "number": 3, "submitter": FOUNDATION, "organisation": FOUNDATION, "channel": "portal", "received_on": None,
         "section": {"number": 2, "title": "Formy współpracy"}, "paragraph": 1,
         "comment": "Prosimy o **dłuższe** terminy składania ofert.",
         "decision": {"code": "partly_accepted", "label": "częściowo uwzględniona"},

@@ -13,6 +13,8 @@ from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
 from portal.registrations.models import Meeting, WorkingGroup
 from portal.registrations.services import groups_with_seats
+from portal.reports.counts import CommentCounts, counted_threads
+from portal.reports.models import Report
 
 BOT_USER_AGENT = re.compile(r"bot|crawl|spider|slurp|archiver|facebookexternalhit|preview", re.I)
 
@@ -101,32 +103,51 @@ class Announcement:
     groups: list[tuple[WorkingGroup, int]]  # with the seats held in each
     meetings: list[Meeting]
     threads: list  # the forum's threads (portal.forum.models.Thread), section threads first
+    counts: CommentCounts  # comments and replies per thread (portal.reports.counts)
+    report: Report | None = None  # the report row, published or not
 
     @property
     def comment_total(self) -> int:
-        return sum(thread.comment_count for thread in self.threads)
+        return self.counts.comments
+
+    @property
+    def published_report(self) -> Report | None:
+        return self.report if self.report is not None and self.report.is_published else None
 
     def phase(self, kind: PhaseKind) -> Phase | None:
         return next((p for p in self.consultation.phases if p.kind == kind), None)
 
 
 def load_announcement(slug: str) -> Announcement | None:
-    """Everything the announcement page shows, in a fixed number of queries (five)."""
-    consultation = db.session.scalars(
-        select(Consultation)
+    """Everything the announcement page shows, in a fixed number of queries (five).
+
+    The report row rides along with the consultation, the comment counts with the threads.
+    """
+    row = db.session.execute(
+        select(Consultation, Report)
+        .outerjoin(Report, Report.consultation_id == Consultation.id)
         .where(Consultation.slug == slug)
         .options(joinedload(Consultation.documents), selectinload(Consultation.phases))
     ).unique().one_or_none()
-    if consultation is None:
+    if row is None:
         return None
+    consultation, report = row
     groups = groups_with_seats(consultation.id, clock.now_utc())
     meetings = db.session.scalars(
         select(Meeting).where(Meeting.consultation_id == consultation.id)
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    from portal.forum.services import forum_threads
+    threads, counts = counted_threads(consultation.id)
+    return Announcement(consultation, list(groups), list(meetings), threads, counts, report)
 
-    return Announcement(consultation, list(groups), list(meetings), forum_threads(consultation.id))
+
+def published_reports(consultation_ids: list[int]) -> dict[int, Report]:
+    """Consultation id -> its published report, for the home page's cards: one query."""
+    if not consultation_ids:
+        return {}
+    reports = db.session.scalars(select(Report).where(
+        Report.consultation_id.in_(consultation_ids), Report.published_at.is_not(None))).all()
+    return {report.consultation_id: report for report in reports}
 
 
 def is_human_view(user_agent: str | None) -> bool:

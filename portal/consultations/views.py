@@ -1,6 +1,4 @@
 """Public pages of consultations: the list, the announcement, its print view and PDF."""
-import hashlib
-
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, session
 from flask_babel import get_locale
 from markupsafe import escape
@@ -9,6 +7,7 @@ from portal import clock, permissions
 from portal.consultations import pdf, services, view_counter
 from portal import page_cache
 from portal.extensions import cache, limiter
+from portal.reports import counts
 
 bp = Blueprint("consultations", __name__)
 
@@ -17,8 +16,10 @@ bp = Blueprint("consultations", __name__)
 @page_cache.shared_with_anonymous_readers()
 def home():
     current, archive = services.public_consultations()
+    ids = [consultation.id for consultation in current + archive]
     return render_template("consultations/home.html", current=current, archive=archive,
-                           timeline=services.timeline)
+                           timeline=services.timeline, comments=counts.comments_by_consultation(ids),
+                           reports=services.published_reports(ids))
 
 
 def _count_shared_view(meta: dict, slug: str) -> None:
@@ -84,18 +85,11 @@ def _cached_pdf(consultation, html: str) -> tuple[str, bytes]:
     language — changes it, and rendering that HTML costs milliseconds where WeasyPrint costs
     hundreds. A PDF served from the cache says "as of" the moment it was rendered.
     """
-    version = hashlib.sha256(html.encode()).hexdigest()
-    key = f"pdf:{consultation.id}:{version}"
-    seconds = current_app.config["PDF_CACHE_SECONDS"]
-    if seconds > 0:
-        stored = cache.get(key)
-        if stored is not None:
-            return key, stored
-    as_of = current_app.jinja_env.filters["local_datetime"](clock.now_utc(), consultation.timezone)
-    document = pdf.render(html.replace(PDF_AS_OF, str(escape(as_of))))
-    if seconds > 0:
-        cache.set(key, document, timeout=seconds)
-    return key, document
+    def with_as_of(html: str) -> str:
+        as_of = current_app.jinja_env.filters["local_datetime"](clock.now_utc(), consultation.timezone)
+        return html.replace(PDF_AS_OF, str(escape(as_of)))
+
+    return pdf.cached(str(consultation.id), html, with_as_of)
 
 
 def _visible_announcement(slug: str) -> services.Announcement:

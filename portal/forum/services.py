@@ -21,6 +21,8 @@ from portal.extensions import db
 from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, PostState, Subscription,
                                  Thread, ThreadKind)
 from portal.moderation.services import initial_state
+from portal.reports import counts
+from portal.reports.models import Report
 from portal.sanitize import render_markdown
 from portal.text_rules import shown_text_problem
 
@@ -121,6 +123,11 @@ def _pad(post_id: int) -> str:
     return str(post_id).zfill(PATH_DIGITS)
 
 
+def place_top_level(post: Post) -> None:
+    """A new top-level comment (flushed, so it has its id) roots its own branch of the thread."""
+    post.root_id, post.path = post.id, _pad(post.id)
+
+
 def _body_problem(body: str) -> str | None:
     if not body:
         return _l("Wpisz treść uwagi.")
@@ -189,7 +196,7 @@ def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None =
     db.session.add(post)
     db.session.flush()
     if parent is None:
-        post.root_id, post.path = post.id, _pad(post.id)
+        place_top_level(post)
     else:
         # Past the 4th level replies continue flat: same parent path depth, ordered by id.
         base = parent.path if parent.depth < MAX_NESTING else parent.path.rsplit(".", 1)[0]
@@ -347,19 +354,25 @@ class ThreadPage:
     pages: int
     roots_total: int
     following: bool            # the person follows this thread
+    comments: int = 0          # the thread's "uwagi" as every page counts them (reports.counts)
+    report: Report | None = None  # the consultation's report row (published or not)
 
 
 def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
     """A page of top-level comments with all their replies: two queries whatever the size.
 
-    Whether the person follows the thread rides along in the first query.
+    Whether the person follows the thread, the thread's comment count and the consultation's
+    report ride along in the first query.
     """
     visible = visible_to(user)
     signed_in = permissions.is_authenticated(user)
     following = (exists().where(Subscription.user_id == user.id, Subscription.thread_id == thread.id)
                  if signed_in else literal(False))
     roots = db.session.execute(
-        select(Post.id, func.count().over().label("total"), following.label("following"))
+        select(Post.id, func.count().over().label("total"), following.label("following"),
+               counts.comments_in_report_column(thread.consultation_id).label("comments"), Report)
+        .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(Report, Report.consultation_id == Thread.consultation_id)
         .where(Post.thread_id == thread.id, Post.depth == 0, visible)
         .order_by(Post.id).limit(ROOTS_PER_PAGE).offset((page - 1) * ROOTS_PER_PAGE)
     ).all()
@@ -372,7 +385,12 @@ def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
     ).all() if root_ids else []
     pages = max(1, -(-total // ROOTS_PER_PAGE))
     follows = bool(roots[0].following) if roots else is_following(user, thread)
-    return ThreadPage(list(posts), page, pages, total, follows)
+    if roots:
+        comments, report = int(roots[0].comments or 0), roots[0].Report
+    else:
+        comments = counts.comment_counts(thread.consultation_id).of(thread).comments if page > 1 else 0
+        report = db.session.get(Report, thread.consultation_id)
+    return ThreadPage(list(posts), page, pages, total, follows, comments, report)
 
 
 @dataclass
@@ -416,6 +434,10 @@ def forum_threads(consultation_id: int) -> list[Thread]:
         select(Thread).where(Thread.consultation_id == consultation_id)
         .options(joinedload(Thread.section))
     ).all()
+    return in_forum_order(threads)
+
+
+def in_forum_order(threads: list[Thread]) -> list[Thread]:
     order = {ThreadKind.SECTION: 0, ThreadKind.GENERAL: 1, ThreadKind.OPEN: 2}
     return sorted(threads, key=lambda t: (not t.pinned, order[t.kind],
                                           t.section.number if t.section else 10**6,

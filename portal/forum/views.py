@@ -12,7 +12,8 @@ from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.forum import forms, services
 from portal.forum.models import Post, PostRevision, Thread
-from portal.reports import annotations
+from portal.reports import annotations, counts
+from portal.reports.services import report_of
 from portal.sanitize import render_markdown
 from portal import page_cache
 
@@ -28,8 +29,9 @@ def _consultation(slug: str) -> Consultation:
 def index(slug: str):
     consultation = _consultation(slug)
     window = services.comment_window(consultation.id)
+    threads, comment_counts = counts.counted_threads(consultation.id)
     return render_template("forum/index.html", consultation=consultation, window=window,
-                           threads=services.forum_threads(consultation.id),
+                           threads=threads, counts=comment_counts, report=report_of(consultation.id),
                            state=services.window_state(window, clock.now_utc()),
                            decision=services.may_post(current_user, None, window))
 
@@ -69,7 +71,7 @@ def thread(slug: str, thread_id: int):
                            window=window, page=page, form=form, preview=preview, refusal=refusal,
                            decision=services.may_post(current_user, thread, window),
                            state=services.window_state(window, clock.now_utc()),
-                           following=page.following,
+                           following=page.following, report=page.report,
                            tree=services.build_tree(page.posts), reply_to=reply_to,
                            max_nesting=services.MAX_NESTING,
                            annotations=annotations.for_thread_page(consultation.id, page.posts, current_user)), status
@@ -191,11 +193,14 @@ EDIT_OUTCOMES = {
 
 
 @bp.get("/forum/uwagi/<int:post_id>/wersje")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.is_authenticated)
 def revisions(post_id: int):
+    """Earlier texts of a comment: for staff, and for its author (to see what a moderator changed)."""
     post = db.session.get(Post, post_id)
     if post is None:
         abort(404)
+    if not (permissions.is_staff() or post.author_id == current_user.id):
+        abort(403)
     thread = db.session.get(Thread, post.thread_id)
     history = db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
                                  .order_by(PostRevision.created_at.desc())).all()

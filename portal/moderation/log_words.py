@@ -73,6 +73,9 @@ ACTION_GROUPS = [
         "report_unpublished": _l("Wycofanie publikacji raportu"),
         "final_document_uploaded": _l("Wczytanie wersji końcowej"),
         "change_links_saved": _l("Powiązanie zmian z uwagami"),
+        "offline_comment_added": _l("Dodanie uwagi złożonej poza serwisem"),
+        "offline_comment_changed": _l("Poprawienie uwagi złożonej poza serwisem"),
+        "offline_comment_deleted": _l("Usunięcie uwagi złożonej poza serwisem"),
     }),
 ]
 ACTION_LABELS = {action: label for _group, labels in ACTION_GROUPS for action, label in labels.items()}
@@ -155,6 +158,9 @@ FIELD_LABELS = {
     "group_registrations": _l("zgłoszenia do grup"),
     "meeting_registrations": _l("zgłoszenia na spotkania"),
     "outbox": _l("wiadomości e-mail"),
+    "channel": _l("sposób złożenia"),
+    "submitter_name": _l("zgłaszający"),
+    "received_on": _l("data wpływu"),
 }
 # Derived from other fields (the moved comment's place in its new thread), or texts shown apart
 # (the comment's text, the new text its author proposed): nothing to tell in the line.
@@ -179,7 +185,9 @@ def _value_labels(field_name: str, target_type: str) -> dict:
             target_type, REGISTRATION_STATUS_LABELS)
     if field_name == "kind":
         return DOCUMENT_KIND_LABELS if target_type == "document" else PHASE_KIND_LABELS
-    return {"moderation_mode": MODE_LABELS, "decision": DECISION_LABELS}.get(field_name, {})
+    from portal.reports.offline import CHANNEL_LABELS
+
+    return {"moderation_mode": MODE_LABELS, "decision": DECISION_LABELS, "channel": CHANNEL_LABELS}.get(field_name, {})
 
 
 def _moment(value) -> str:

@@ -1,7 +1,9 @@
 """The report's table of comments as files: CSV, XLSX and JSON (open data).
 
 One row per numbered comment, in report order, with the same numbers as the page. A private
-person is never named ("osoba prywatna"); texts are the Markdown people and staff typed.
+person writing on the site is never named ("osoba prywatna"); a comment received outside the
+portal is signed as staff entered it, and "Sposób złożenia" says how it came. Texts are the
+Markdown people and staff typed.
 
 CSV: UTF-8 with a byte-order mark (Excel then reads Polish letters), comma separated and quoted
 as RFC 4180 says. A comma, not the semicolon of Polish Excel, because the CSV is open data read
@@ -24,6 +26,7 @@ from openpyxl.styles import Alignment, Font
 
 from portal.consultations.models import Consultation
 from portal.registrations.exports import safe_cell
+from portal.reports.offline import channel_label, is_offline
 from portal.reports.models import Report
 from portal.reports.services import ReportComment, ReportData
 
@@ -35,6 +38,8 @@ class Column:
 
 
 def submitter_label(comment: ReportComment) -> str:
+    if is_offline(comment.post):
+        return comment.post.submitter_name
     return comment.submitter or _("osoba prywatna")
 
 
@@ -69,6 +74,7 @@ def columns() -> list[Column]:
         Column(_("Uzasadnienie"), lambda c: c.answer.justification if c.answer else ""),
         Column(_("Odpowiedź jak w uwadze nr"), lambda c: c.shared_with),
         Column(_("Zmiany w dokumencie"), changes_label),
+        Column(_("Sposób złożenia"), lambda c: channel_label(c.post)),
     ]
 
 
@@ -111,7 +117,7 @@ def to_xlsx(data: ReportData, sheet_title: str) -> bytes:
                 # does, and the explicit type keeps it so.
                 cell.data_type = "s"
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDEFGHI", (8, 28, 28, 14, 60, 22, 60, 12, 24)):
+    for letter, width in zip("ABCDEFGHIJ", (8, 28, 28, 14, 60, 22, 60, 12, 24, 28)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
@@ -135,6 +141,8 @@ def _comment_data(comment: ReportComment) -> dict:
         "number": comment.number,
         "submitter": submitter_label(comment),
         "organisation": comment.submitter,
+        "channel": comment.post.channel,
+        "received_on": comment.post.received_on.isoformat() if comment.post.received_on else None,
         "section": {"number": comment.section_number, "title": comment.section_title},
         "paragraph": comment.post.paragraph_number if comment.section_number is not None else None,
         "comment": comment.post.body,

@@ -85,7 +85,14 @@ MATRIX = {
     "reports.report_csv": ("GET", f"/konsultacje/{SLUG}/raport.csv", {**ALWAYS(404), "moderator": 200, "admin": 200}),
     "reports.report_xlsx": ("GET", f"/konsultacje/{SLUG}/raport.xlsx", {**ALWAYS(404), "moderator": 200, "admin": 200}),
     "reports.report_json": ("GET", f"/konsultacje/{SLUG}/raport.json", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "official_report.report_docx": ("GET", f"/konsultacje/{SLUG}/raport/sprawozdanie.docx", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "official_report.report_pdf": ("GET", f"/konsultacje/{SLUG}/raport/sprawozdanie.pdf", {**ALWAYS(404), "moderator": 200, "admin": 200}),
+    "reports.version": ("GET", f"/konsultacje/{SLUG}/raport/wersje/1", ALWAYS(404)),  # never published
     "reports.manage": ("GET", f"/zespol/konsultacje/{SLUG}/raport", STAFF),
+    "offline_comments.entries": ("GET", f"/zespol/konsultacje/{SLUG}/uwagi-spoza-serwisu", STAFF),
+    "offline_comments.edit": ("GET", f"/zespol/konsultacje/{SLUG}/uwagi-spoza-serwisu/{{entry_id}}", STAFF),
+    "offline_comments.remove": ("POST", f"/zespol/konsultacje/{SLUG}/uwagi-spoza-serwisu/{{entry_id}}/usun",
+                                {**STAFF, "moderator": 303, "admin": 303}),  # deleted (before the report)
     "reports.publish": ("POST", f"/zespol/konsultacje/{SLUG}/raport/publikacja", STAFF),  # refused, re-shown: no summary
     "reports.unpublish": ("POST", f"/zespol/konsultacje/{SLUG}/raport/wycofanie", {**STAFF, "moderator": 303, "admin": 303}),
     "final_document.manage": ("GET", f"/zespol/konsultacje/{SLUG}/wersja-koncowa", STAFF),

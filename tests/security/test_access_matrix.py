@@ -44,7 +44,9 @@ def ids(target_user) -> dict:
             "group_id": db.session.scalar(select(WorkingGroup.id).order_by(WorkingGroup.id)),"user_id": target_user.id, "organisation_id": target_user.organisation_id,
             "meeting_id": db.session.scalar(select(Meeting.id)),
             "registration_id": db.session.scalar(select(GroupRegistration.id)),
-            "thread_id": db.session.scalar(select(Thread.id)), "post_id": db.session.scalar(select(Post.id))}
+            "thread_id": db.session.scalar(select(Thread.id)),
+            "post_id": db.session.scalar(select(Post.id).where(Post.channel == "portal").order_by(Post.id)),
+            "entry_id": db.session.scalar(select(Post.id).where(Post.channel != "portal"))}
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +65,11 @@ def a_registration(torun):
     db.session.add(post)
     db.session.flush()
     post.root_id, post.path = post.id, f"{post.id:09d}"
+    letter = Post(thread_id=thread.id, author_id=None, channel="letter", submitter_name="Jan Kowalski",
+                  body="Uwaga z listu", body_html="<p>Uwaga z listu</p>", depth=0, created_at=now)
+    db.session.add(letter)
+    db.session.flush()
+    letter.root_id, letter.path = letter.id, f"{letter.id:09d}"
     db.session.commit()
 
 
