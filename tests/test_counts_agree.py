@@ -130,3 +130,18 @@ def test_the_counts_move_when_a_comment_is_approved_or_hidden(app, everything, c
     db.session.commit()
     assert announcement_counts(client)[0] == COMMENTS
     assert thread_header(client, everything.general.id) == forum_index_counts(client)["Uwagi ogólne"][0] == 1
+
+
+def test_the_report_accounts_for_what_its_table_leaves_out(client, commented):
+    """Replies, rejected and hidden comments are not rows of the report, but the report counts them."""
+    answer_all(commented)
+    add_comment(commented.general, commented.anna, "Reklama sklepu.", state=PostState.REJECTED)
+    add_comment(commented.general, commented.anna, "Ukryta obraza.", state=PostState.HIDDEN)
+    db.session.commit()
+    publish_with_the_form(client, commented.moderator)
+    text = visible_text(client.get(f"/konsultacje/{commented.consultation.slug}/raport").get_data(as_text=True))
+    assert "Uwagi łącznie 5" in text
+    # One reply ("Popieram.") in the fixture; the pending comment counts nowhere yet.
+    assert "Odpowiedzi w dyskusji (w tym wpisy urzędu) 1" in text
+    assert "Uwagi, których moderator nie opublikował 1" in text and "Uwagi ukryte przez moderatora 1" in text
+    assert "Reklama sklepu." not in text and "Ukryta obraza." not in text

@@ -331,7 +331,8 @@ def test_the_report_page_costs_the_same_queries_for_10_and_2000_comments(app, co
     started = time.monotonic()
     make_comments(consultation_id, section, jan, 1990)
     assert time.monotonic() - started < 10
-    assert cost() == small <= (5 if viewer == "moderator" else 4)
+    # The consultation, the report row, the comments (two), what the table leaves out; +1 signed in.
+    assert cost() == small <= (6 if viewer == "moderator" else 5)
     assert len(rows_of(app.test_client().get(REPORT).get_data(as_text=True))) == 2000
 
 

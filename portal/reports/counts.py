@@ -108,3 +108,29 @@ def comments_in_report_column(consultation_id: int):
     The thread page's roots query carries it, so its header costs no query of its own.
     """
     return func.sum(case((is_comment(consultation_id), 1), else_=0)).over()
+
+
+@dataclass(frozen=True)
+class OutsideReport:
+    """What the report's table leaves out, counted so that the report accounts for everything sent."""
+
+    replies: int    # approved posts that are not comments: replies and the office's posts
+    rejected: int   # comments (top-level) a moderator did not publish
+    hidden: int     # comments (top-level) hidden after publication
+
+
+def outside_report(consultation_id: int) -> OutsideReport:
+    """One query. The reasons are on the public moderation page (moderation/statistics.py)."""
+    top_level = and_(Post.depth == 0, Post.is_official.is_(False))
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(
+        select(count(and_(Post.state == PostState.APPROVED, ~is_comment(consultation_id))).label("replies"),
+               count(and_(top_level, Post.state == PostState.REJECTED)).label("rejected"),
+               count(and_(top_level, Post.state == PostState.HIDDEN)).label("hidden"))
+        .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+        .where(Thread.consultation_id == consultation_id)
+    ).one()
+    return OutsideReport(int(row.replies), int(row.rejected), int(row.hidden))

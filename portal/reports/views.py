@@ -25,7 +25,7 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404, timeline
 from portal.forms import validates_own_csrf
-from portal.reports import exports, publishing
+from portal.reports import counts, exports, publishing
 from portal.reports.forms import ReportFilterForm, SummaryForm
 from portal.reports.models import DECISION_LABELS
 from portal.reports.services import report_comments, report_of
@@ -52,6 +52,7 @@ def report(slug: str):
         "reports/report.html", view=view, consultation=view.consultation, data=view.data,
         # Earlier versions exist only after a correction: no query for a report never corrected.
         versions=publishing.versions(view.consultation.id) if view.report and view.report.updated_at else [],
+        outside=counts.outside_report(view.consultation.id),
         shown=filters.apply(view.data.comments), filters=filters,
         timeline=timeline(view.consultation.phases), decision_labels=DECISION_LABELS, labels=exports))
     return response if view.is_published else _private(response)

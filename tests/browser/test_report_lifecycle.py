@@ -12,9 +12,10 @@ from flask import current_app
 from portal.extensions import db
 from portal.forum.models import Post
 from portal.moderation import services as moderation
+from portal.reports import publishing
 from portal.reports.models import Decision
 from tests.browser.conftest import log_in_with_the_form as log_in
-from tests.factories import answer
+from tests.factories import answer, answer_all
 
 try:
     from playwright.sync_api import expect
@@ -98,3 +99,23 @@ def test_an_admin_publishes_after_the_end_and_corrects_in_the_open(
     expect(page.get_by_role("heading", level=1)).to_have_text("Raport z konsultacji — wersja 1")
     expect(page.locator("#uwaga-2")).to_contain_text("Definicja zostanie rozszerzona.")
     assert_accessible(page)
+
+
+def test_a_reader_reaches_the_report_from_the_home_page_the_announcement_and_the_forum(
+        page, commented, assert_accessible):
+    answer_all(commented)
+    with current_app.test_request_context():
+        publishing.publish(commented.consultation, commented.moderator, SUMMARY)
+        db.session.commit()
+    for start, link in (("/", "Raport z konsultacji"),
+                        (f"/konsultacje/{SLUG}", "Przeczytaj raport: uwagi i odpowiedzi urzędu"),
+                        (f"/konsultacje/{SLUG}/forum", "Przeczytaj raport: uwagi i odpowiedzi urzędu")):
+        page.goto(start)
+        expect(page.get_by_text("opublikowano 5 października 2020 r.").first).to_be_visible()
+        page.set_viewport_size({"width": 320, "height": 800})
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, start
+        assert_accessible(page)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.get_by_role("main").get_by_role("link", name=link).first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Raport z konsultacji")
+        expect(page.locator("#uwaga-1")).to_contain_text("Program powinien mówić więcej o wolontariacie.")
