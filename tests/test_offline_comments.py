@@ -123,6 +123,8 @@ def test_the_published_report_shows_the_letter_with_its_submitter_channel_and_se
     numbers = visible_text(numbers[:numbers.index("</section>")])
     assert "Uwagi łącznie 6" in numbers
     assert "§ 6. Formy współpracy 1" in numbers
+    # Anna and Jan wrote on the site; the letter's sender is a third person.
+    assert "Osoby, które zgłosiły uwagi 3" in numbers
 
 
 def test_the_exports_have_the_letter_and_say_how_every_comment_came(app, published):

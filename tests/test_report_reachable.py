@@ -81,6 +81,18 @@ def test_after_publication_a_reader_reaches_the_report_from_every_page(app, clie
     assert "opublikowano 5 października 2020 r." in visible_text(page(client, "/"))
 
 
+def test_the_official_report_is_listed_among_the_documents_once_published(app, client, commented, smtp_sink):
+    html = page(client, ANNOUNCEMENT)
+    assert "sprawozdanie.pdf" not in html
+    publish(app, commented)
+    html = page(client, ANNOUNCEMENT)
+    documents = html[html.index('id="dokumenty"'):]
+    documents = documents[:documents.index("</section>")]
+    for link in (f"{REPORT}/sprawozdanie.pdf", f"{REPORT}/sprawozdanie.docx"):
+        assert f'href="{link}"' in documents
+        assert client.get(link).status_code == 200
+
+
 def test_the_forum_says_where_the_answers_are_once_the_report_is_out(app, client, commented, smtp_sink):
     thread = f"{ANNOUNCEMENT}/forum/watek/{commented.sections[2].id}"
     publish(app, commented)

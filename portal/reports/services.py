@@ -66,7 +66,11 @@ class ReportData:
         return len({comment.post.organisation_id for comment in self.comments if comment.post.organisation_id})
 
     def authors(self) -> int:
-        return len({comment.post.author_id for comment in self.comments if comment.post.author_id})
+        """People who sent comments: accounts, and the senders staff entered from letters, e-mails and meetings."""
+        accounts = {comment.post.author_id for comment in self.comments if comment.post.author_id}
+        senders = {" ".join(comment.post.submitter_name.casefold().split()) for comment in self.comments
+                   if comment.post.author_id is None and comment.post.submitter_name}
+        return len(accounts) + len(senders)
 
 
 # The report's order (general comments first, then § by §, oldest first) and what it holds: the
