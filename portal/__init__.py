@@ -168,7 +168,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.moderation.settings import bp as moderation_settings
     from portal.moderation.tools import bp as moderation_tools
     from portal.moderation.views import bp as moderation
+    from portal.pages.legal_admin import bp as legal_admin
     from portal.pages.views import bp as pages
+    from portal.registrations.data_requests import bp as registration_data
+    from portal.registrations.retention_views import bp as retention_views
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
     from portal.reports.final_views import bp as final_document
@@ -191,6 +194,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_records)
     app.register_blueprint(moderation_settings)
     app.register_blueprint(pages)
+    app.register_blueprint(legal_admin)
     app.register_blueprint(registrations)
     app.register_blueprint(registrations_staff)
     app.register_blueprint(staff)
@@ -201,3 +205,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(final_document)
     app.register_blueprint(official_report)
     app.register_blueprint(offline_comments)
+    app.register_blueprint(registration_data)
+    app.register_blueprint(retention_views)

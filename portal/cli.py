@@ -1,6 +1,7 @@
 """Command-line tasks: `flask --app portal <command>`."""
 import secrets
 import sys
+from collections import Counter
 
 import click
 from flask import Flask, current_app
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(registrations_sweep)
     app.cli.add_command(moderation_digest)
     app.cli.add_command(purge_personal_data)
+    app.cli.add_command(retention_sweep)
 
 
 @click.command("seed-demo")
@@ -144,3 +146,40 @@ def purge_personal_data(slug: str, days: int, dry_run: bool) -> None:
     db.session.commit()
     click.echo(f"erased group registrations {result.group_registrations}, "
                f"meeting registrations {result.meeting_registrations}, outbox messages {result.outbox}")
+
+
+@click.command("retention-sweep")
+@click.option("--dry-run", is_flag=True, help="Only list what is due and what would be erased; change nothing.")
+def retention_sweep(dry_run: bool) -> None:
+    """Erase registrants' personal data of every consultation closed RETENTION_MONTHS_AFTER_CLOSE
+    months ago (run it from a scheduler, e.g. daily; a second run erases nothing more).
+
+    One line per consultation, then the totals; each consultation is its own transaction with
+    one audit row, as `purge-personal-data` writes. Exits 1 when a consultation could not be
+    purged (the others are; it is tried again at the next run).
+    """
+    from portal.registrations import retention
+
+    totals, purged, failed = Counter(), 0, 0
+    try:
+        for outcome in retention.sweep(clock.now_utc(), dry_run=dry_run):
+            entry = outcome.entry
+            label = f"{entry.slug}: closed {clock.to_local(entry.closed_at, entry.timezone):%Y-%m-%d %H:%M %Z}"
+            if outcome.result is None:
+                failed += 1
+                click.echo(f"{label}, NOT purged: {outcome.error}", err=True)
+                continue
+            purged += 1
+            totals.update(outcome.result.as_dict())
+            click.echo(f"{label}, {'would erase' if dry_run else 'erased'} {_erasure_counts(outcome.result.as_dict())}")
+    except retention.RetentionRefused as refusal:
+        raise click.ClickException(refusal.message) from None
+    verb = "Dry run, nothing is changed: would purge" if dry_run else "purged"
+    click.echo(f"{verb} consultations {purged}, {_erasure_counts(totals)}, failed {failed}")
+    if failed:
+        raise SystemExit(1)
+
+
+def _erasure_counts(counts: dict[str, int]) -> str:
+    return (f"group registrations {counts['group_registrations']}, "
+            f"meeting registrations {counts['meeting_registrations']}, outbox messages {counts['outbox']}")

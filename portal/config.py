@@ -53,6 +53,12 @@ class Defaults:
     REGISTRATION_EMAIL_IGNORE_PLUS_TAGS = True
     # Version of the RODO information shown at registration forms (stored with each registration).
     PRIVACY_NOTICE_VERSION = "2020-08"
+    # `flask retention-sweep` erases the personal data of people who signed up for a consultation's
+    # groups and meetings this many calendar months after it closes (the end of its last phase, on
+    # the wall clock of its zone); due at that instant. Keep it equal to the period the privacy
+    # notice names ("Okres przechowywania danych"), which the office fills in from its records
+    # schedule (jednolity rzeczowy wykaz akt); 0: as soon as the consultation closes.
+    RETENTION_MONTHS_AFTER_CLOSE = 12
 
     # A browser session counts as one view of a page within this time.
     VIEW_COUNT_WINDOW = timedelta(minutes=30)

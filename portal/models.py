@@ -8,5 +8,6 @@ from portal.mail import OutboxMessage  # noqa: F401
 from portal.forum.models import (  # noqa: F401
     DraftParagraph, DraftSection, Post, PostRevision, Subscription, Thread)
 from portal.moderation.models import Flag  # noqa: F401
+from portal.pages.legal import LegalDocument  # noqa: F401
 from portal.reports.models import (  # noqa: F401
     Answer, AnsweredComment, ChangeLink, FinalSection, Report)

@@ -160,6 +160,7 @@ def _email_contexts() -> dict[str, dict]:
         "registration_promoted": {"group": group, "hold_hours": 48, "manage_url": manage},
         "registration_waiting": {"group": group, "position": 2, "manage_url": manage},
         "registration_withdrawn": {"group": group},
+        "registration_data_link": {"link": "http://localhost/moje-zgloszenia/dane/pobierz?token=abc", "hours": 24},
         "report_published": {"consultation": SimpleNamespace(title="Program współpracy na 2021 rok"),
                              "comments": [(3, "http://localhost/raport#uwaga-3")], "link": "http://localhost/raport"},
         "reset_password": {"link": "http://localhost/nowe-haslo?t=abc"},

@@ -214,6 +214,7 @@ ACTION_LABELS = {
     "user_unblocked": _l("Odblokowanie konta"),
     "organisation_verified": _l("Weryfikacja organizacji"),
     "organisation_unverified": _l("Cofnięcie weryfikacji organizacji"),
+    "account_erased": _l("Usunięcie konta i danych osobowych"),
 }
 
 

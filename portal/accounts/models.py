@@ -66,6 +66,9 @@ class User(UserMixin, db.Model):
     # Staff: an hourly e-mail digest of the moderation queue (when there is something in it).
     moderation_digest: Mapped[bool] = mapped_column(default=False)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice accepted at sign-up (legal.current_privacy_version()) and when.
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_notice_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
@@ -85,6 +88,11 @@ class User(UserMixin, db.Model):
     @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def shown_name(self) -> str:
+        """The name under what the person wrote: a deleted account's in the reader's language."""
+        return self.display_name if self.is_active else str(_l("Konto usunięte"))
 
     @property
     def is_staff(self) -> bool:

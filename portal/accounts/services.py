@@ -11,9 +11,10 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
 from portal import clock, mail
-from portal.accounts import admin_services, passwords, tokens
-from portal.accounts.models import DELETED_NAME, Organisation, Role, User
+from portal.accounts import admin_services, passwords, personal_data, tokens
+from portal.accounts.models import Organisation, Role, User
 from portal.extensions import db
+from portal.pages import legal
 
 class AccountError(Exception):
     """A rule refused the action; the message is shown to the person."""
@@ -63,7 +64,10 @@ def sign_up(email: str, display_name: str, password: str, organisation: Organisa
                        login_url=url_for("accounts.login", _external=True),
                        reset_url=url_for("accounts.forgot_password", _external=True))
         return None
-    user = User(email=email, display_name=display_name.strip(), role=Role.PARTICIPANT)
+    # The form requires accepting the notice: record which version, and when.
+    user = User(email=email, display_name=display_name.strip(), role=Role.PARTICIPANT,
+                privacy_notice_version=legal.current_privacy_version(),
+                privacy_notice_accepted_at=clock.now_utc())
     user.set_password(password)
     if organisation.name.strip():
         user.organisation = Organisation(name=organisation.name.strip(), krs=organisation.krs.strip(),
@@ -230,27 +234,8 @@ def update_profile(user: User, display_name: str, organisation: OrganisationData
 
 
 def export_data(user: User) -> dict:
-    """Everything the portal holds about the person (RODO art. 15 and 20)."""
-    organisation = user.organisation
-    return {
-        "exported_at": clock.now_utc().isoformat(),
-        "account": {
-            "email": user.email,
-            "display_name": user.display_name,
-            "role": user.role.value,
-            "created_at": user.created_at.isoformat(),
-            "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
-            "trusted": user.is_trusted,
-            "blocked": {"since": user.blocked_at.isoformat(), "until": user.blocked_until.isoformat()
-                        if user.blocked_until else None, "reason": user.block_reason} if user.blocked_at else None,
-            "notifications": {"replies": user.notify_replies, "subscriptions": user.notify_subscriptions,
-                              "report": user.notify_report},
-        },
-        "organisation": {
-            "name": organisation.name, "krs": organisation.krs, "city": organisation.city,
-            "verified": organisation.is_verified,
-        } if organisation else None,
-    }
+    """Everything the portal holds about the person (RODO art. 15 and 20): see personal_data."""
+    return personal_data.export(user)
 
 
 def delete_account(user: User, current_password: str) -> None:
@@ -268,17 +253,5 @@ def delete_account(user: User, current_password: str) -> None:
 
 
 def erase_personal_data(user: User) -> None:
-    from portal.forum.models import Post  # the forum builds on accounts, not the other way round
-
-    # A new text waiting for a moderator was never published: it goes with the person.
-    db.session.execute(update(Post).where(Post.author_id == user.id, Post.proposed_at.is_not(None))
-                       .values(proposed_body=None, proposed_body_html=None, proposed_at=None)
-                       .execution_options(synchronize_session=False))
-    user.email = f"usuniete-{user.id}@invalid"
-    user.display_name = DELETED_NAME
-    user.password_hash = ""
-    user.organisation = None
-    user.notify_replies = user.notify_subscriptions = user.notify_report = False
-    user.block_reason = ""
-    user.deleted_at = clock.now_utc()
-    user.session_version += 1
+    """Erase the person's data everywhere (RODO art. 17): see personal_data."""
+    personal_data.erase(user)

@@ -67,3 +67,15 @@ def make_reset_token(user_id: int, password_hash: str) -> str:
 def read_reset_token(token: str) -> tuple[int, str]:
     data = _load("reset", token, RESET_PASSWORD_MAX_AGE)
     return data["u"], data["p"]
+
+
+REGISTRATION_DATA_MAX_AGE = timedelta(hours=24)
+
+
+def make_registration_data_token(email: str) -> str:
+    """A link that shows an applicant without an account the registrations made with `email`."""
+    return _serializer("registration-data").dumps({"e": email})
+
+
+def read_registration_data_token(token: str) -> str:
+    return _load("registration-data", token, REGISTRATION_DATA_MAX_AGE)["e"]

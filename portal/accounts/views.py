@@ -247,6 +247,16 @@ def export_data():
     return response
 
 
+@bp.get("/konto/moje-dane")
+@login_required
+def data_summary():
+    """The same data as the JSON, to read: every kind under its heading."""
+    data = services.export_data(current_user._get_current_object())
+    response = Response(render_template("accounts/my_data.html", data=data))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/konto/usun", methods=["GET", "POST"])
 @login_required
 @validates_own_csrf

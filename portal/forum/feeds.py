@@ -51,7 +51,7 @@ def utc_timestamp(moment: datetime | None) -> str | None:
 
 
 def _author_name(post: Post) -> str:
-    return post.author.display_name if post.author else DELETED_NAME
+    return post.author.shown_name if post.author else DELETED_NAME
 
 
 # --- search -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Site-wide pages: accessibility statement, privacy notice, language switch, health check."""
+"""Site-wide pages: the legal pages (privacy, accessibility, easy-to-read, PJM) and their versions,
+language switch, health check."""
 import threading
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -6,19 +7,76 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
+from portal.pages import legal, legal_defaults
+from portal.pages.legal import LegalKind
+from portal.sanitize import render_markdown
 from portal.urls import local_path_or
 
 bp = Blueprint("pages", __name__)
 
 
-@bp.get("/deklaracja-dostepnosci")
-def accessibility():
-    return render_template("pages/accessibility.html")
+# The legal pages' addresses and endpoints; each shows its latest published version
+# (portal/pages/legal.py), and its history under <address>/wersje.
+LEGAL_PAGES = {
+    "ochrona-danych-osobowych": LegalKind.PRIVACY,
+    "deklaracja-dostepnosci": LegalKind.ACCESSIBILITY,
+    "tekst-latwy-do-czytania": LegalKind.EASY_READ,
+    "polski-jezyk-migowy": LegalKind.SIGN_LANGUAGE,
+}
+PAGE_OF_KIND = {kind: page for page, kind in LEGAL_PAGES.items()}
+ENDPOINTS = {LegalKind.PRIVACY: "privacy", LegalKind.ACCESSIBILITY: "accessibility",
+             LegalKind.EASY_READ: "easy_read", LegalKind.SIGN_LANGUAGE: "sign_language"}
 
 
-@bp.get("/ochrona-danych-osobowych")
-def privacy():
-    return render_template("pages/privacy.html")
+@bp.app_template_global()
+def privacy_notice_version() -> str:
+    return legal.current_privacy_version()
+
+
+@bp.app_template_global()
+def legal_page_url(kind: LegalKind | str) -> str:
+    return url_for(f"pages.{ENDPOINTS[LegalKind(kind)]}")
+
+
+bp.add_app_template_global(legal.statement_html, "statement_html")
+
+
+def legal_page(page: str):
+    """The latest published version; the built-in text while nothing has been published."""
+    kind = LEGAL_PAGES[page]
+    document = legal.latest(kind)
+    if document is None:
+        return _built_in(kind)
+    return render_template("pages/legal_document.html", document=document, latest=document)
+
+
+def legal_history(page: str):
+    kind = LEGAL_PAGES[page]
+    return render_template("pages/legal_history.html", kind=kind, documents=legal.history(kind))
+
+
+def legal_version(page: str, number: int):
+    kind = LEGAL_PAGES[page]
+    document = legal.version_of(kind, number)
+    if document is None:
+        abort(404)
+    return render_template("pages/legal_document.html", document=document, latest=legal.latest(kind))
+
+
+# One rule per page (no converter for the page): the address is fixed, `page` comes as a default.
+for _page, _kind in LEGAL_PAGES.items():
+    bp.add_url_rule(f"/{_page}", ENDPOINTS[_kind], legal_page, defaults={"page": _page})
+    bp.add_url_rule(f"/{_page}/wersje", "legal_history", legal_history, defaults={"page": _page})
+    bp.add_url_rule(f"/{_page}/wersje/<int:number>", "legal_version", legal_version, defaults={"page": _page})
+
+
+def _built_in(kind: LegalKind):
+    if kind is LegalKind.PRIVACY:
+        return render_template("pages/privacy.html")
+    if kind is LegalKind.ACCESSIBILITY:
+        return render_template("pages/accessibility.html")
+    title, body, _details = legal_defaults.first_version(kind)
+    return render_template("pages/legal_built_in.html", title=title, body_html=render_markdown(body))
 
 
 @bp.post("/jezyk")

@@ -10,15 +10,23 @@ account belongs to its owner, who erases it from the profile page.
 The retention period counts whole local days in the consultation's zone, like every window in
 the portal (start <= now < end): a period of 30 days after an end of 23 October 00:00 is over
 at 22 November 00:00, and from that moment the data may be erased.
+
+The scheduled sweep (`flask retention-sweep`) does the same by itself for every consultation
+closed at least RETENTION_MONTHS_AFTER_CLOSE calendar months ago, counted on the wall clock of
+the consultation's zone: closed 23 October 2020 00:00, 12 months -> due from 23 October 2021
+00:00 (at that instant, not after it). A day the target month lacks falls back to its last day
+(31 March + 1 month -> 30 April).
 """
 from __future__ import annotations
 
+import calendar
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from flask import current_app
+from sqlalchemy import delete, func, inspect, select, update
 
 from portal import audit, clock
 from portal.consultations.models import Consultation, Phase
@@ -57,6 +65,10 @@ class PurgePlan:
     def rows(self) -> int:
         return len(self.group_registrations) + len(self.meeting_registrations)
 
+    def counts(self) -> PurgeResult:
+        """What purging this plan erases (the dry run reports it without purging)."""
+        return PurgeResult(len(self.group_registrations), len(self.meeting_registrations), len(self.outbox_ids))
+
     def per_group(self) -> list[tuple[str, int]]:
         """(group name, rows to erase), in the groups' order; no personal data."""
         counts = Counter(r.group_id for r in self.group_registrations)
@@ -92,6 +104,11 @@ def plan_purge(slug: str, older_than_days: int, now: datetime | None = None) -> 
     if consultation is None:
         raise RetentionRefused(f"no consultation with the slug {slug!r}")
     closed_at = _closed_long_enough(consultation, older_than_days, now)
+    return _plan(consultation, closed_at)
+
+
+def _plan(consultation: Consultation, closed_at: datetime) -> PurgePlan:
+    """The rows of this consultation not erased yet, and the outbox messages to those people."""
     groups = db.session.execute(select(WorkingGroup.id, WorkingGroup.name)
                                 .where(WorkingGroup.consultation_id == consultation.id)
                                 .order_by(WorkingGroup.position, WorkingGroup.id)).all()
@@ -178,8 +195,130 @@ def purge(plan: PurgePlan, now: datetime | None = None,
     if plan.outbox_ids:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(plan.outbox_ids)),
                            execution_options={"synchronize_session": False})
-    result = PurgeResult(len(plan.group_registrations), len(plan.meeting_registrations), len(plan.outbox_ids))
+    result = plan.counts()
     if plan.rows or plan.outbox_ids:  # a run that erased nothing changed nothing to log
         audit.record(None, "purge_personal_data", plan.consultation, after=result.as_dict())
     db.session.flush()
     return result
+
+
+# --- the scheduled sweep ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retention:
+    """One consultation whose registrants' data are still held: when it closed, when they may go.
+
+    `slug` and `timezone` are copied so that the sweep can name the consultation after a commit
+    without reading its row again before taking the lock.
+    """
+
+    consultation: Consultation
+    slug: str
+    timezone: str
+    closed_at: datetime
+    erasable_from: datetime
+    group_registrations: int
+    meeting_registrations: int
+
+    @property
+    def rows(self) -> int:
+        return self.group_registrations + self.meeting_registrations
+
+    def is_due(self, now: datetime) -> bool:
+        return self.erasable_from <= now
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """One due consultation after the sweep: what was (or, dry, would be) erased, or why not."""
+
+    entry: Retention
+    result: PurgeResult | None
+    error: str = ""
+
+
+def months_after_close() -> int:
+    """The configured retention period; refused when it is not a whole number of months >= 0."""
+    months = current_app.config["RETENTION_MONTHS_AFTER_CLOSE"]
+    if isinstance(months, bool) or not isinstance(months, int) or months < 0:
+        raise RetentionRefused(f"RETENTION_MONTHS_AFTER_CLOSE must be a whole number of months "
+                               f"(0 or more), not {months!r}; nothing is erased")
+    return months
+
+
+def erasable_after_months(closed_at: datetime, months: int, tz: str) -> datetime:
+    """`months` calendar months after closing, on the zone's wall clock (31 March + 1 -> 30 April)."""
+    wall = clock.to_local(closed_at, tz).replace(tzinfo=None)
+    index = wall.month - 1 + months
+    year, month = wall.year + index // 12, index % 12 + 1
+    day = min(wall.day, calendar.monthrange(year, month)[1])
+    return clock.from_local(wall.replace(year=year, month=month, day=day), tz)
+
+
+def retention_schedule(months: int | None = None) -> list[Retention]:
+    """Every consultation that has closed or will close (it has phases) and still holds registrants'
+    data, soonest erasable first; three queries whatever the number of consultations."""
+    months = months_after_close() if months is None else months
+    closings = db.session.execute(
+        select(Consultation, func.max(Phase.ends_at)).join(Phase, Phase.consultation_id == Consultation.id)
+        .group_by(Consultation.id)).all()
+    groups = dict(db.session.execute(
+        select(GroupRegistration.consultation_id, func.count(GroupRegistration.id))
+        .where(GroupRegistration.personal_data_erased_at.is_(None))
+        .group_by(GroupRegistration.consultation_id)).all())
+    meetings = dict(db.session.execute(
+        select(Meeting.consultation_id, func.count(MeetingRegistration.id))
+        .join(MeetingRegistration, MeetingRegistration.meeting_id == Meeting.id)
+        .where(MeetingRegistration.personal_data_erased_at.is_(None))
+        .group_by(Meeting.consultation_id)).all())
+    schedule = [
+        Retention(consultation, consultation.slug, consultation.timezone, closed_at,
+                  erasable_after_months(closed_at, months, consultation.timezone),
+                  groups.get(consultation.id, 0), meetings.get(consultation.id, 0))
+        for consultation, closed_at in closings
+        if groups.get(consultation.id) or meetings.get(consultation.id)]
+    return sorted(schedule, key=lambda entry: (entry.erasable_from, entry.slug))
+
+
+def due_for_purge(now: datetime | None = None, months: int | None = None) -> list[Retention]:
+    """Consultations whose registrants' data are due for erasure (period over) and not erased yet."""
+    now = now or clock.now_utc()
+    return [entry for entry in retention_schedule(months) if entry.is_due(now)]
+
+
+def sweep(now: datetime | None = None, dry_run: bool = False) -> Iterator[SweepOutcome]:
+    """Purge every due consultation, each in a transaction of its own (committed here: the sweep
+    owns these units of work), so one that fails leaves the others purged and is retried next
+    run. Dry: plan each, report what would go, roll back."""
+    now = now or clock.now_utc()
+    due = due_for_purge(now)
+    db.session.commit()  # end the read: each purge below starts its transaction with the lock
+    for entry in due:
+        try:
+            if dry_run:
+                result = _plan(entry.consultation, entry.closed_at).counts()
+                db.session.rollback()
+            else:
+                result = purge(_lock_and_plan(entry), now)
+                db.session.commit()
+        except Exception as error:  # noqa: BLE001 - one consultation's failure must not stop the others
+            db.session.rollback()
+            yield SweepOutcome(entry, None, str(error) or type(error).__name__)
+        else:
+            yield SweepOutcome(entry, result)
+
+
+def _lock_and_plan(entry: Retention) -> PurgePlan:
+    """Lock the consultation, then plan: a sweep running at the same time waits, then finds nothing."""
+    # The id from the identity map: reading `.id` of an object expired by the last commit would
+    # read the row before taking the lock (SQLite could then not upgrade to a write).
+    _lock_consultation(inspect(entry.consultation).identity[0])
+    return _plan(entry.consultation, entry.closed_at)
+
+
+def _lock_consultation(consultation_id: int) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Consultation.id).where(Consultation.id == consultation_id).with_for_update())
+    else:  # SQLite: any write takes the database's one write lock until the commit
+        db.session.execute(update(Consultation).where(Consultation.id == consultation_id)
+                           .values(view_count=Consultation.view_count))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit, clock, mail
 from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.extensions import db
+from portal.pages import legal
 from portal.registrations.models import (ACTIVE, HOLDING, GroupRegistration, Meeting,
                                          MeetingRegistration, Status, WorkingGroup)
 
@@ -159,7 +160,7 @@ def take_seat(consultation: Consultation, group: WorkingGroup, applicant: Applic
         organisation_address=applicant.organisation_address.strip(),
         organisation_contact=applicant.organisation_contact.strip(),
         prior_activity=applicant.prior_activity.strip(), recording_consent=True,
-        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"], privacy_notice_accepted_at=now, created_at=now,
+        privacy_notice_version=legal.current_privacy_version(), privacy_notice_accepted_at=now, created_at=now,
         hold_expires_at=now + HOLD if status == Status.PENDING else None,
     )
     _insert_once(registration, _l("Ten adres e-mail jest już zapisany do grupy roboczej w tych konsultacjach. "
@@ -337,7 +338,7 @@ def register_for_meeting(meeting: Meeting, applicant: Applicant, now: datetime |
         meeting_id=meeting.id, status=Status.PENDING, full_name=applicant.full_name.strip(),
         email=applicant.email.strip().lower(), phone=applicant.phone.strip(),
         organisation_name=applicant.organisation_name.strip(), recording_consent=True,
-        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"], privacy_notice_accepted_at=now, created_at=now)
+        privacy_notice_version=legal.current_privacy_version(), privacy_notice_accepted_at=now, created_at=now)
     _insert_once(registration, _l("Ten adres e-mail jest już zapisany na to spotkanie."))
     _tell(registration, "meeting_registered", meeting=meeting)
     return registration

@@ -23,6 +23,12 @@ MATRIX = {
     "consultations.pdf_view": ("GET", f"/konsultacje/{SLUG}/pdf", PUBLIC),
     "pages.accessibility": ("GET", "/deklaracja-dostepnosci", PUBLIC),
     "pages.privacy": ("GET", "/ochrona-danych-osobowych", PUBLIC),
+    "pages.easy_read": ("GET", "/tekst-latwy-do-czytania", PUBLIC),
+    "pages.sign_language": ("GET", "/polski-jezyk-migowy", PUBLIC),
+    "pages.legal_history": ("GET", "/ochrona-danych-osobowych/wersje", PUBLIC),
+    "pages.legal_version": ("GET", "/ochrona-danych-osobowych/wersje/1", ALWAYS(404)),  # nothing published
+    "legal_admin.pages": ("GET", "/zespol/strony-prawne", ADMIN_ONLY),
+    "legal_admin.edit": ("GET", "/zespol/strony-prawne/deklaracja-dostepnosci", ADMIN_ONLY),
     "pages.set_language": ("POST", "/jezyk", ALWAYS(400)),  # no language chosen
     "pages.healthz": ("GET", "/healthz", PUBLIC),
     "registrations.group_signup": ("GET", f"/konsultacje/{SLUG}/grupy-robocze/zapis", PUBLIC),
@@ -114,6 +120,7 @@ MATRIX = {
     "staff.set_status": ("POST", f"/zespol/konsultacje/{SLUG}/publikacja", {**ADMIN_ONLY, "admin": 400}),  # no status
     "staff.phases": ("GET", f"/zespol/konsultacje/{SLUG}/etapy", ADMIN_ONLY),
     "staff.edit_phase": ("GET", f"/zespol/konsultacje/{SLUG}/etapy/{{phase_id}}", ADMIN_ONLY),
+    "retention.overview": ("GET", "/zespol/retencja", ADMIN_ONLY),
     "accounts.sign_up": ("GET", "/rejestracja", {**ALWAYS(302), "anonymous": 200}),
     "accounts.verify_email": ("GET", "/potwierdz-email", ALWAYS(400)),  # no token
     "accounts.login": ("GET", "/logowanie", PUBLIC),
@@ -125,6 +132,9 @@ MATRIX = {
     "accounts.change_password": ("GET", "/konto/haslo", SIGNED_IN),
     "accounts.change_email": ("GET", "/konto/email", SIGNED_IN),
     "accounts.export_data": ("GET", "/konto/moje-dane.json", SIGNED_IN),
+    "accounts.data_summary": ("GET", "/konto/moje-dane", SIGNED_IN),
+    "registration_data.request_data": ("GET", "/moje-zgloszenia/dane", PUBLIC),
+    "registration_data.download": ("GET", "/moje-zgloszenia/dane/pobierz", ALWAYS(400)),  # no token
     "accounts.delete_account": ("GET", "/konto/usun", SIGNED_IN),
     "admin_users.list_users": ("GET", "/admin/uzytkownicy", ADMIN_ONLY),
     "admin_users.user_detail": ("GET", "/admin/uzytkownicy/{user_id}", ADMIN_ONLY),
