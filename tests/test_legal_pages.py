@@ -141,7 +141,7 @@ def test_the_accessibility_statement_marks_up_its_dates_as_the_official_template
     body = field_value(html, "body")
     for heading in ("## Status pod względem zgodności z ustawą", "### Treści niedostępne",
                     "## Przygotowanie deklaracji dostępności", "## Informacje zwrotne i dane kontaktowe",
-                    "## Procedura wnioskowo-skargowa", "## Dostępność architektoniczna"):
+                    "## Obsługa wniosków i skarg związanych z dostępnością", "## Dostępność architektoniczna"):
         assert heading in body
     assert "{data-publikacji}" in body and "{data-sporzadzenia}" in body
 
