@@ -171,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.pages.legal_admin import bp as legal_admin
     from portal.pages.views import bp as pages
     from portal.registrations.data_requests import bp as registration_data
+    from portal.registrations.resend import bp as registration_links
     from portal.registrations.retention_views import bp as retention_views
     from portal.registrations.staff import bp as registrations_staff
     from portal.registrations.views import bp as registrations
@@ -206,4 +207,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(official_report)
     app.register_blueprint(offline_comments)
     app.register_blueprint(registration_data)
+    app.register_blueprint(registration_links)
     app.register_blueprint(retention_views)

@@ -49,6 +49,8 @@ class Defaults:
     RESET_LIMIT_PER_IP = "10 per hour"
     # Sign-ups to groups and meetings from one address (an office may register several people).
     REGISTRATION_LIMIT_PER_IP = "30 per hour"
+    # "Wyślij link ponownie" (registrations/resend.py): each request may send an e-mail.
+    RESEND_LINK_LIMIT_PER_IP = "10 per hour"
     # "One person, one working group": alice+ngo@x.pl counts as alice@x.pl (the +tag is ignored).
     REGISTRATION_EMAIL_IGNORE_PLUS_TAGS = True
     # Version of the RODO information shown at registration forms (stored with each registration).

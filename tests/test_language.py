@@ -161,6 +161,9 @@ def _email_contexts() -> dict[str, dict]:
         "registration_waiting": {"group": group, "position": 2, "manage_url": manage},
         "registration_withdrawn": {"group": group},
         "registration_data_link": {"link": "http://localhost/moje-zgloszenia/dane/pobierz?token=abc", "hours": 24},
+        "registration_links": {"links": [
+            {"name": group.name, "is_group": True, "url": "http://localhost/zgloszenie?t=abc"},
+            {"name": meeting.title, "is_group": False, "url": "http://localhost/zgloszenie?t=def"}]},
         "report_published": {"consultation": SimpleNamespace(title="Program współpracy na 2021 rok"),
                              "comments": [(3, "http://localhost/raport#uwaga-3")], "link": "http://localhost/raport"},
         "reset_password": {"link": "http://localhost/nowe-haslo?t=abc"},

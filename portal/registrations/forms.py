@@ -55,6 +55,21 @@ class MeetingSignupForm(ApplicantFields):
     pass
 
 
+def prefill_from(user) -> dict:
+    """A signed-in participant's own details, so that the sign-up form need not be typed again.
+
+    Staff get nothing: they sign up other people, and their own name would be the wrong one.
+    Consents are never here: they are given anew each time. The organisation is loaded with
+    the user (a joined relationship), so this adds no query.
+    """
+    if not user.is_authenticated or user.is_staff:
+        return {}
+    data = {"full_name": user.display_name, "email": user.email}
+    if user.organisation is not None:
+        data["organisation_name"] = user.organisation.name
+    return data
+
+
 class TokenForm(Form):
     """The private link's token travels in the POST body, not in a logged URL."""
 

@@ -90,7 +90,7 @@ def email_key(address: str, ignore_plus_tags: bool = True) -> str:
     return key[:EMAIL_KEY_LENGTH]  # NFKC may lengthen a (valid, <= 254) address; the column holds 254
 
 
-def _ignore_plus_tags() -> bool:
+def ignore_plus_tags() -> bool:
     return not has_app_context() or current_app.config.get("REGISTRATION_EMAIL_IGNORE_PLUS_TAGS", True)
 
 
@@ -114,7 +114,7 @@ class PersonalDetails:
 
     @validates("email")
     def _keep_email_key(self, _name: str, address: str) -> str:
-        self.email_key = email_key(address, _ignore_plus_tags())
+        self.email_key = email_key(address, ignore_plus_tags())
         return address
 
 

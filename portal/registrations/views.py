@@ -2,6 +2,7 @@
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal import clock
 from portal.consultations.models import Consultation
@@ -26,6 +27,11 @@ def _applicant(form) -> services.Applicant:
     return services.Applicant(**{name: form[name].data or "" for name in APPLICANT_FIELDS if name in form})
 
 
+def _prefill() -> dict:
+    """Account details for a form opened afresh; a sent form keeps only what was sent."""
+    return forms.prefill_from(current_user) if request.method == "GET" else {}
+
+
 def _registration_limit():
     return current_app.config["REGISTRATION_LIMIT_PER_IP"]
 
@@ -39,7 +45,8 @@ def group_signup(slug: str):
     services.release_expired_holds(consultation.id, now)
     phase = services.signup_phase(consultation.id)
     groups = services.groups_with_seats(consultation.id, now)
-    form = forms.GroupSignupForm()
+    prefill = _prefill()
+    form = forms.GroupSignupForm(data=prefill)
     form.group.choices = [(group.id, group.name) for group, _held in groups]
     if form.is_submitted() and form.is_spam():
         return render_template("registrations/received.html", consultation=consultation)
@@ -53,17 +60,18 @@ def group_signup(slug: str):
                                registration=registration, group=group,
                                position=services.waiting_position(registration)
                                if registration.status == Status.WAITING else None)
-    return _group_form(consultation, phase, groups, form)
+    return _group_form(consultation, phase, groups, form, prefilled=bool(prefill))
 
 
-def _group_form(consultation, phase, groups, form, error=None):
+def _group_form(consultation, phase, groups, form, error=None, prefilled=False):
     now = clock.now_utc()
     is_open = services.signup_is_open(phase, now)
     status = form.status() if error is None else 200
     if form.is_submitted() and not is_open and error is None:
         error = _("Zapisy do grup roboczych są zamknięte.")
     return render_template("registrations/group_form.html", consultation=consultation, phase=phase,
-                           groups=groups, form=form, is_open=is_open, error=error), status
+                           groups=groups, form=form, is_open=is_open, error=error,
+                           prefilled=prefilled), status
 
 
 @bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>/zapis", methods=["GET", "POST"])
@@ -72,7 +80,8 @@ def _group_form(consultation, phase, groups, form, error=None):
 def meeting_signup(slug: str, meeting_id: int):
     consultation = _consultation(slug)
     meeting = _meeting(consultation, meeting_id)
-    form = forms.MeetingSignupForm()
+    prefill = _prefill()
+    form = forms.MeetingSignupForm(data=prefill)
     if form.is_submitted() and form.is_spam():
         return render_template("registrations/received.html", consultation=consultation)
     error = None
@@ -85,7 +94,8 @@ def meeting_signup(slug: str, meeting_id: int):
             return render_template("registrations/meeting_result.html", consultation=consultation,
                                    meeting=meeting, registration=registration)
     return render_template("registrations/meeting_form.html", consultation=consultation, meeting=meeting,
-                           form=form, is_open=meeting.is_open(clock.now_utc()), error=error), \
+                           form=form, is_open=meeting.is_open(clock.now_utc()), error=error,
+                           prefilled=bool(prefill)), \
         form.status() if error is None else 200
 
 

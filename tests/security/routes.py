@@ -135,6 +135,7 @@ MATRIX = {
     "accounts.data_summary": ("GET", "/konto/moje-dane", SIGNED_IN),
     "registration_data.request_data": ("GET", "/moje-zgloszenia/dane", PUBLIC),
     "registration_data.download": ("GET", "/moje-zgloszenia/dane/pobierz", ALWAYS(400)),  # no token
+    "registration_links.resend": ("GET", "/zgloszenie/wyslij-link", PUBLIC),
     "accounts.delete_account": ("GET", "/konto/usun", SIGNED_IN),
     "admin_users.list_users": ("GET", "/admin/uzytkownicy", ADMIN_ONLY),
     "admin_users.user_detail": ("GET", "/admin/uzytkownicy/{user_id}", ADMIN_ONLY),

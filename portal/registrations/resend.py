@@ -1,0 +1,85 @@
+""""Wyślij link ponownie": someone who signed up (no account) lost the e-mail with their private link.
+
+They type an address; every active registration (pending, confirmed, waiting — groups and
+meetings) whose `email_key` matches gets its private link re-sent, all in one e-mail. The
+private link is a signature of the registration's id (`services.token_for`), so re-sending
+gives the same link again: nothing is issued or revoked, and a link already in a mailbox keeps
+working. The e-mail goes to the address stored on the registrations, never to the typed one,
+so a spelling that only counts as the same person (`alice+ngo@x.pl`) cannot receive someone
+else's links unless it is that mailbox. The answer page is the same whatever the address, and
+takes as long (as in data_requests), so it never tells whether someone registered.
+"""
+import time
+
+from flask import Blueprint, current_app, g, render_template
+from sqlalchemy import select
+
+from portal import mail
+from portal.accounts.forms import ForgotPasswordForm
+from portal.accounts.services import AnswerTime, normalise_email
+from portal.extensions import db, limiter
+from portal.forms import validates_own_csrf
+from portal.registrations import services
+from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting, MeetingRegistration,
+                                         WorkingGroup, ignore_plus_tags, email_key)
+
+bp = Blueprint("registration_links", __name__)
+
+
+class ResendLinkForm(ForgotPasswordForm):
+    """Only the address (the same field as the password reset's)."""
+
+
+def active_registrations(address: str) -> list[tuple[object, str]]:
+    """(registration, what it is for) of every active registration made with the address, oldest first."""
+    key = email_key(address, ignore_plus_tags())
+    groups = db.session.execute(
+        select(GroupRegistration, WorkingGroup.name).join(WorkingGroup, WorkingGroup.id == GroupRegistration.group_id)
+        .where(GroupRegistration.email_key == key, GroupRegistration.status.in_(ACTIVE),
+               GroupRegistration.personal_data_erased_at.is_(None))).all()
+    meetings = db.session.execute(
+        select(MeetingRegistration, Meeting.title).join(Meeting, Meeting.id == MeetingRegistration.meeting_id)
+        .where(MeetingRegistration.email_key == key, MeetingRegistration.status.in_(ACTIVE),
+               MeetingRegistration.personal_data_erased_at.is_(None))).all()
+    return sorted([*groups, *meetings], key=lambda row: row[0].created_at)
+
+
+def send_links(address: str) -> bool:
+    """Queue one e-mail per stored address (normally just one) with its links; False if none."""
+    by_mailbox: dict[str, list[dict]] = {}
+    for registration, name in active_registrations(address):
+        by_mailbox.setdefault(registration.email, []).append({
+            "name": name, "is_group": isinstance(registration, GroupRegistration),
+            "url": services.manage_url(registration)})
+    for mailbox, links in by_mailbox.items():
+        mail.queue(mailbox, "registration_links", links=links)
+    return bool(by_mailbox)
+
+
+@bp.route("/zgloszenie/wyslij-link", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESEND_LINK_LIMIT_PER_IP"], methods=["POST"])
+@validates_own_csrf
+def resend():
+    form = ResendLinkForm()
+    if form.validate_on_submit():
+        address = normalise_email(form.email.data)
+        started = time.monotonic()
+        g.resend_link_answer = (started, send_links(address))
+        return render_template("registrations/resend_sent.html", email=address)
+    return render_template("registrations/resend.html", form=form), form.status()
+
+
+ANSWER_TIME = AnswerTime()
+
+
+@bp.teardown_request
+def answer_in_equal_time(error):
+    """After the commit and the e-mail's delivery (web.py): an answer that sent nothing waits as
+    long as the slowest recent one that sent an e-mail, so the time does not tell who registered."""
+    started, sent = g.pop("resend_link_answer", (None, False))
+    if started is None or error is not None:
+        return
+    if sent:
+        ANSWER_TIME.record(time.monotonic() - started)
+    db.session.close()  # its connection goes back to the pool while the answer waits
+    time.sleep(max(0.0, started + ANSWER_TIME.longest() - time.monotonic()))
