@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal import clock, formatting, mail, permissions
+from portal import clock, equal_time, formatting, mail, permissions
 from portal.accounts.models import ROLE_LABELS
 from portal.consultations import view_counter
 from portal.extensions import db
@@ -29,6 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 def init_app(app: Flask) -> None:
     app.after_request(commit_unit_of_work)
+    app.teardown_request(equal_time.hold_the_answer)  # after the commit and the delivery
     view_counter.init_app(app)
     app.after_request(set_security_headers)
     app.after_request(set_cache_headers)

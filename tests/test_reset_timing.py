@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal import equal_time
 from portal.accounts import views
 from portal.extensions import db
 from portal.mail import OutboxMessage
@@ -51,8 +52,8 @@ def fake_time(monkeypatch):
             self.now += seconds
 
     fake = FakeTime()
-    monkeypatch.setattr(views, "time", fake)
-    monkeypatch.setattr(views, "RESET_ANSWER_TIME", views.services.AnswerTime())
+    monkeypatch.setattr(equal_time, "time", fake)
+    monkeypatch.setattr(equal_time, "CLOCKS", {})
     return fake
 
 

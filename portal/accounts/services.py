@@ -1,8 +1,6 @@
 """Account rules: sign-up, verification, login/logout, password and e-mail changes, erasure."""
 from __future__ import annotations
 
-import threading
-from collections import deque
 from dataclasses import dataclass
 
 from flask import session, url_for
@@ -142,7 +140,7 @@ def request_password_reset(email: str) -> bool:
     """E-mail a reset link if the account exists; the caller answers the same either way.
 
     True when a link was queued, so that the caller can make the answer take as long either way
-    (`AnswerTime`): only the known address costs an e-mail's delivery.
+    (portal/equal_time.py): only the known address costs an e-mail's delivery.
     """
     user = find_by_email(email)
     if user is None or not user.is_active:
@@ -151,26 +149,6 @@ def request_password_reset(email: str) -> bool:
     mail.queue(user.email, "reset_password", user=user,
                link=url_for("accounts.reset_password", token=token, _external=True))
     return True
-
-
-class AnswerTime:
-    """How long the slowest of the last few answers that sent an e-mail took, in this process.
-
-    An answer that sends nothing waits that long too, so the time does not tell whether an
-    address has an account (an e-mail's commit and SMTP delivery cost tens of milliseconds).
-    """
-
-    def __init__(self, remembered: int = 20):
-        self._recent: deque[float] = deque(maxlen=remembered)
-        self._lock = threading.Lock()
-
-    def record(self, seconds: float) -> None:
-        with self._lock:
-            self._recent.append(seconds)
-
-    def longest(self) -> float:
-        with self._lock:
-            return max(self._recent, default=0.0)
 
 
 def user_for_reset(token: str) -> User:

@@ -1,17 +1,16 @@
 """Sign-up, e-mail verification, login/logout, password reset, profile, data export and erasure."""
 import json
-import time
 from datetime import datetime, timezone
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
-from portal import clock
+from portal import clock, equal_time
 from portal.accounts import admin_services, forms, known_browsers, services, tokens
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.forms import validates_own_csrf
 from portal.urls import local_path_or
 
@@ -132,26 +131,11 @@ def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
         # The same page, headers and time whether or not the address has an account.
-        g.reset_answer = (time.monotonic(), services.request_password_reset(form.email.data))
+        answer = equal_time.answer("password_reset")  # timed from here (the right side runs first)
+        answer.sent = services.request_password_reset(form.email.data)
         return render_template("accounts/check_inbox.html", email=services.normalise_email(form.email.data),
                                reset=True)
     return render_template("accounts/forgot_password.html", form=form), form.status()
-
-
-RESET_ANSWER_TIME = services.AnswerTime()
-
-
-@bp.teardown_request
-def answer_reset_requests_in_equal_time(error):
-    """After the commit and the e-mail's delivery (web.py), before the answer leaves: an answer
-    that sent an e-mail is timed, one that did not waits as long as the slowest recent one."""
-    started, sent = g.pop("reset_answer", (None, False))
-    if started is None or error is not None:
-        return
-    if sent:
-        RESET_ANSWER_TIME.record(time.monotonic() - started)
-    db.session.close()  # its connection goes back to the pool while the answer waits
-    time.sleep(max(0.0, started + RESET_ANSWER_TIME.longest() - time.monotonic()))
 
 
 @bp.route("/nowe-haslo", methods=["GET", "POST"])

@@ -6,15 +6,14 @@ whoever holds the mailbox holds the data. The answer page is the same whatever t
 it never tells whether someone registered.
 """
 import json
-import time
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from portal import mail
+from portal import equal_time, mail
 from portal.accounts import personal_data, tokens
 from portal.accounts.forms import ForgotPasswordForm
-from portal.accounts.services import AnswerTime, normalise_email
-from portal.extensions import db, limiter
+from portal.accounts.services import normalise_email
+from portal.extensions import limiter
 from portal.forms import validates_own_csrf
 
 bp = Blueprint("registration_data", __name__)
@@ -31,31 +30,15 @@ def request_data():
     form = DataRequestForm()
     if form.validate_on_submit():
         address = normalise_email(form.email.data)
-        sent = personal_data.has_registrations(address)
-        g.data_request_answer = (time.monotonic(), sent)
-        if sent:
+        answer = equal_time.answer("registration_data")  # the same time whatever the address
+        answer.sent = personal_data.has_registrations(address)
+        if answer.sent:
             mail.queue(address, "registration_data_link",
                        link=url_for("registration_data.download", token=tokens.make_registration_data_token(address),
                                     _external=True),
                        hours=int(tokens.REGISTRATION_DATA_MAX_AGE.total_seconds() // 3600))
         return render_template("accounts/registration_data_sent.html", email=address)
     return render_template("accounts/registration_data_request.html", form=form), form.status()
-
-
-ANSWER_TIME = AnswerTime()
-
-
-@bp.teardown_request
-def answer_in_equal_time(error):
-    """As for password resets (accounts.views): an answer that sent nothing waits as long as the
-    slowest recent one that sent an e-mail, so the time does not tell who registered."""
-    started, sent = g.pop("data_request_answer", (None, False))
-    if started is None or error is not None:
-        return
-    if sent:
-        ANSWER_TIME.record(time.monotonic() - started)
-    db.session.close()  # its connection goes back to the pool while the answer waits
-    time.sleep(max(0.0, started + ANSWER_TIME.longest() - time.monotonic()))
 
 
 # The token travels in the query string, never in the path: access logs record paths only.

@@ -9,14 +9,13 @@ so a spelling that only counts as the same person (`alice+ngo@x.pl`) cannot rece
 else's links unless it is that mailbox. The answer page is the same whatever the address, and
 takes as long (as in data_requests), so it never tells whether someone registered.
 """
-import time
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
-from portal import mail
+from portal import equal_time, mail
 from portal.accounts.forms import ForgotPasswordForm
-from portal.accounts.services import AnswerTime, normalise_email
+from portal.accounts.services import normalise_email
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
 from portal.registrations import services
@@ -63,23 +62,7 @@ def resend():
     form = ResendLinkForm()
     if form.validate_on_submit():
         address = normalise_email(form.email.data)
-        started = time.monotonic()
-        g.resend_link_answer = (started, send_links(address))
+        answer = equal_time.answer("resend_link")  # the same time whatever the address
+        answer.sent = send_links(address)
         return render_template("registrations/resend_sent.html", email=address)
     return render_template("registrations/resend.html", form=form), form.status()
-
-
-ANSWER_TIME = AnswerTime()
-
-
-@bp.teardown_request
-def answer_in_equal_time(error):
-    """After the commit and the e-mail's delivery (web.py): an answer that sent nothing waits as
-    long as the slowest recent one that sent an e-mail, so the time does not tell who registered."""
-    started, sent = g.pop("resend_link_answer", (None, False))
-    if started is None or error is not None:
-        return
-    if sent:
-        ANSWER_TIME.record(time.monotonic() - started)
-    db.session.close()  # its connection goes back to the pool while the answer waits
-    time.sleep(max(0.0, started + ANSWER_TIME.longest() - time.monotonic()))
