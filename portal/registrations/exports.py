@@ -1,7 +1,7 @@
-"""Working-group registrations as a spreadsheet (CSV and XLSX) for the city office.
+"""Working-group and meeting registrations as a spreadsheet (CSV and XLSX) for the city office.
 
-One row per registration: its group, state in words, place on the waiting list, everything the
-person submitted, and the times in the consultation's zone (Warsaw). Both formats pass every
+One row per registration: its group (or meeting), state in words, place on the waiting list,
+everything the person submitted, and the times in the consultation's zone (Warsaw). Both formats pass every
 value through `safe_cell`, so a cell typed by the public is never run as a formula.
 
 CSV: UTF-8 with a byte-order mark (so Excel reads Polish letters), comma separated, quoted as
@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from portal import clock
-from portal.registrations.models import GroupRegistration, Status, WorkingGroup
+from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, Status, WorkingGroup
 
 # What a spreadsheet may take as the start of a formula (or of a DDE payload): = + - @,
 # and tab / carriage return, which some programs skip before reading the rest.
@@ -35,6 +35,13 @@ STATUS_LABELS = {
     Status.WITHDRAWN: _l("wycofane przez zgłaszającego"),
     Status.EXPIRED: _l("wygasło — niepotwierdzone w terminie"),
     Status.CANCELLED: _l("anulowane przez urząd"),
+}
+
+# A meeting registration only ever waits for its e-mail, is confirmed or is withdrawn.
+MEETING_STATUS_LABELS = {
+    Status.PENDING: _l("czeka na potwierdzenie adresu e-mail"),
+    Status.CONFIRMED: _l("potwierdzone"),
+    Status.WITHDRAWN: _l("wycofane"),
 }
 
 
@@ -63,24 +70,38 @@ class ExportRow:
     position: int | None
 
 
+@dataclass
+class MeetingExportRow:
+    meeting: Meeting
+    registration: MeetingRegistration
+
+
 def _local(moment: datetime | None, tz: str) -> datetime | None:
     """Local wall-clock time (naive: spreadsheets have no zones)."""
     return clock.to_local(moment, tz).replace(tzinfo=None, microsecond=0) if moment else None
 
 
+def _timed(tz: str):
+    """`title (zone)` for a column of local times."""
+    zone = _("czas polski") if tz == clock.DEFAULT_ZONE else tz
+    return lambda title: f"{title} ({zone})"
+
+
+def _when(attribute: str, tz: str):
+    return lambda row: _local(getattr(row.registration, attribute), tz)
+
+
+def _erased(row) -> str:
+    """Personal data erased (`flask purge-personal-data`): said so, not a placeholder address."""
+    return _("dane usunięte") if row.registration.personal_data_erased_at else ""
+
+
 def columns(tz: str) -> list[Column]:
     yes, no = _("tak"), _("nie")
-    zone = _("czas polski") if tz == clock.DEFAULT_ZONE else tz
+    timed, erased = _timed(tz), _erased
 
     def when(attribute):
-        return lambda row: _local(getattr(row.registration, attribute), tz)
-
-    def timed(title):
-        return f"{title} ({zone})"
-
-    def erased(row):
-        """Personal data erased (`flask purge-personal-data`): said so, not a placeholder address."""
-        return _("dane usunięte") if row.registration.personal_data_erased_at else ""
+        return _when(attribute, tz)
 
     return [
         Column(_("Grupa robocza"), lambda row: row.group.name),
@@ -105,6 +126,29 @@ def columns(tz: str) -> list[Column]:
     ]
 
 
+def meeting_columns(tz: str) -> list[Column]:
+    """What a meeting registration holds, with the meeting's title and start (as on the staff page)."""
+    yes, no = _("tak"), _("nie")
+    timed = _timed(tz)
+    return [
+        Column(_("Spotkanie"), lambda row: row.meeting.title),
+        Column(timed(_("Termin spotkania")), lambda row: _local(row.meeting.starts_at, tz)),
+        Column(_("Stan"), lambda row: str(MEETING_STATUS_LABELS.get(row.registration.status,
+                                                                     STATUS_LABELS[row.registration.status]))),
+        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name or _erased(row)),
+        Column(_("Adres e-mail"), lambda row: _erased(row) or row.registration.email),
+        Column(_("Telefon"), lambda row: row.registration.phone),
+        Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
+        Column(_("Zgoda na nagrywanie"), lambda row: yes if row.registration.recording_consent else no),
+        Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
+        Column(timed(_("Informację przyjęto")), _when("privacy_notice_accepted_at", tz)),
+        Column(timed(_("Zgłoszenie wysłano")), _when("created_at", tz)),
+        Column(timed(_("Potwierdzono")), _when("confirmed_at", tz)),
+        Column(timed(_("Link wysłano")), _when("link_sent_at", tz)),
+        Column(timed(_("Wycofano")), _when("ended_at", tz)),
+    ]
+
+
 def _clean(value):
     """Without control characters XML cannot hold (a pasted form feed would break the XLSX).
 
@@ -113,9 +157,9 @@ def _clean(value):
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def table(rows: list[ExportRow], tz: str) -> tuple[list[str], list[list]]:
-    """Header and rows, every value already through `safe_cell`."""
-    cols = columns(tz)
+def table(rows: list, tz: str, cols: list[Column] | None = None) -> tuple[list[str], list[list]]:
+    """Header and rows, every value already through `safe_cell`; `cols` default to the groups'."""
+    cols = columns(tz) if cols is None else cols
     header = [safe_cell(col.title) for col in cols]
     return header, [[safe_cell(_clean(col.value(row))) for col in cols] for row in rows]
 
@@ -128,8 +172,8 @@ def _text(value) -> str:
     return str(value)
 
 
-def to_csv(rows: list[ExportRow], tz: str) -> bytes:
-    header, body = table(rows, tz)
+def to_csv(rows: list, tz: str, cols: list[Column] | None = None) -> bytes:
+    header, body = table(rows, tz, cols)
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(header)
@@ -139,8 +183,8 @@ def to_csv(rows: list[ExportRow], tz: str) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(rows: list[ExportRow], tz: str, sheet_title: str) -> bytes:
-    header, body = table(rows, tz)
+def to_xlsx(rows: list, tz: str, sheet_title: str, cols: list[Column] | None = None) -> bytes:
+    header, body = table(rows, tz, cols)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title[:31]

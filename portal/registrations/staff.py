@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -32,11 +32,7 @@ bp = Blueprint("registrations_staff", __name__, url_prefix="/zespol")
 
 ENDED = (Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED)
 
-MEETING_STATUS_LABELS = {
-    Status.PENDING: _l("czeka na potwierdzenie adresu e-mail"),
-    Status.CONFIRMED: _l("potwierdzone"),
-    Status.WITHDRAWN: _l("wycofane"),
-}
+MEETING_STATUS_LABELS = exports.MEETING_STATUS_LABELS  # one wording for the page and the export
 
 
 @bp.after_request
@@ -267,12 +263,19 @@ def _export_rows(consultation: Consultation) -> list[exports.ExportRow]:
     return rows
 
 
-def _download(consultation: Consultation, content: bytes, extension: str, mimetype: str, rows: int):
-    # Who took personal data out of the system, and when (GDPR accountability).
-    audit.record(_actor(), "registrations_exported", consultation, "", after={"format": extension, "rows": rows})
+def _download(consultation: Consultation, content: bytes, extension: str, mimetype: str, rows: int,
+              what: str | None = None):
+    """The file as an attachment; `what` ("meetings") names a list other than the groups'."""
+    # Who took personal data out of the system, and when (GDPR accountability). The filter as the
+    # audit log's own (Polish keys), so the log page reads "filtry: zapisy=spotkania".
+    after = {"format": extension, "rows": rows}
+    if what == "meetings":
+        after["filter"] = {"zapisy": "spotkania"}
+    audit.record(_actor(), "registrations_exported", consultation, "", after=after)
+    name = f"zapisy-spotkania-{consultation.slug}" if what == "meetings" else f"zapisy-{consultation.slug}"
     response = make_response(content)
     response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="zapisy-{consultation.slug}.{extension}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     return response
 
 
@@ -293,3 +296,29 @@ def export_xlsx(slug: str):
     content = exports.to_xlsx(rows, consultation.timezone, _("Zapisy do grup"))
     return _download(consultation, content, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", len(rows))
+
+
+def _meeting_export_rows(consultation: Consultation) -> list[exports.MeetingExportRow]:
+    """Meeting by meeting, in the order of the staff page."""
+    return [exports.MeetingExportRow(meeting, registration)
+            for meeting, registrations in _meetings(consultation) for registration in registrations]
+
+
+@bp.get("/konsultacje/<slug>/zapisy-spotkania.csv")
+@permissions.require(permissions.is_staff)
+def export_meetings_csv(slug: str):
+    consultation = _consultation(slug)
+    rows = _meeting_export_rows(consultation)
+    content = exports.to_csv(rows, consultation.timezone, exports.meeting_columns(consultation.timezone))
+    return _download(consultation, content, "csv", "text/csv; charset=utf-8", len(rows), "meetings")
+
+
+@bp.get("/konsultacje/<slug>/zapisy-spotkania.xlsx")
+@permissions.require(permissions.is_staff)
+def export_meetings_xlsx(slug: str):
+    consultation = _consultation(slug)
+    rows = _meeting_export_rows(consultation)
+    content = exports.to_xlsx(rows, consultation.timezone, _("Zapisy na spotkania"),
+                              exports.meeting_columns(consultation.timezone))
+    return _download(consultation, content, "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", len(rows), "meetings")

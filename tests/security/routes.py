@@ -40,6 +40,9 @@ MATRIX = {
     "registrations_staff.overview": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy", STAFF),
     "registrations_staff.export_csv": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.csv", STAFF),
     "registrations_staff.export_xlsx": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.xlsx", STAFF),
+    "registrations_staff.export_meetings_csv": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy-spotkania.csv", STAFF),
+    "registrations_staff.export_meetings_xlsx": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy-spotkania.xlsx",
+                                                 STAFF),
     "registrations_staff.confirm": ("POST", "/zespol/zgloszenia/{registration_id}/potwierdz",
                                     {**STAFF, "moderator": 303, "admin": 303}),
     "registrations_staff.cancel": ("POST", "/zespol/zgloszenia/{registration_id}/anuluj", STAFF),  # no reason
