@@ -26,7 +26,7 @@ from openpyxl.styles import Alignment, Font
 
 from portal.consultations.models import Consultation
 from portal.registrations.exports import safe_cell
-from portal.reports.offline import channel_label, is_offline
+from portal.reports.offline import channel_label
 from portal.reports.models import Report
 from portal.reports.services import ReportComment, ReportData
 
@@ -38,8 +38,6 @@ class Column:
 
 
 def submitter_label(comment: ReportComment) -> str:
-    if is_offline(comment.post):
-        return comment.post.submitter_name
     return comment.submitter or _("osoba prywatna")
 
 
@@ -140,7 +138,7 @@ def _comment_data(comment: ReportComment) -> dict:
     return {
         "number": comment.number,
         "submitter": submitter_label(comment),
-        "organisation": comment.submitter,
+        "organisation": comment.post.organisation.name if comment.post.organisation else None,
         "channel": comment.post.channel,
         "received_on": comment.post.received_on.isoformat() if comment.post.received_on else None,
         "section": {"number": comment.section_number, "title": comment.section_title},

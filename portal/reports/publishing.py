@@ -169,7 +169,7 @@ def keep_version(consultation_id: int, report: Report, data: ReportData, actor: 
             "number": comment.number,
             "section": f"§ {comment.section_number}. {comment.section_title}" if comment.section_number
             else comment.section_title,
-            "submitter": comment.post.submitter_name or comment.submitter or "",
+            "submitter": comment.submitter or "",
             "body_html": comment.post.body_html,
             "decision": comment.answer.decision.value if comment.answer else None,
             "justification_html": comment.answer.justification_html if comment.answer else "",

@@ -34,7 +34,11 @@ class ReportComment:
 
     @property
     def submitter(self) -> str | None:
-        """The organisation's name, or None for a private person ("osoba prywatna")."""
+        """Who sent the comment, as the report names them: the sender as staff entered them for a
+        comment received outside the portal, else the organisation's name, or None for a private
+        person ("osoba prywatna")."""
+        if self.post.channel != "portal":
+            return self.post.submitter_name
         return self.post.organisation.name if self.post.organisation else None
 
 
