@@ -168,9 +168,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal.moderation.settings import bp as moderation_settings
     from portal.moderation.tools import bp as moderation_tools
     from portal.moderation.views import bp as moderation
+    from portal.news.views import bp as news
     from portal.pages.legal_admin import bp as legal_admin
     from portal.pages.views import bp as pages
     from portal.registrations.data_requests import bp as registration_data
+    from portal.registrations.materials import bp as meeting_materials
     from portal.registrations.resend import bp as registration_links
     from portal.registrations.retention_views import bp as retention_views
     from portal.registrations.staff import bp as registrations_staff
@@ -209,3 +211,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_data)
     app.register_blueprint(registration_links)
     app.register_blueprint(retention_views)
+    app.register_blueprint(meeting_materials)
+    app.register_blueprint(news)

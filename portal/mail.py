@@ -49,6 +49,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a failure: not before
+    # For mailing-list messages (news): the one-click unsubscribe address (RFC 8058), sent as the
+    # List-Unsubscribe header; empty for the rest.
+    list_unsubscribe: Mapped[str] = mapped_column(String(1000), default="")
 
     __table_args__ = (Index("ix_outbox_message_pending", "sent_at", "created_at"),)
 

@@ -11,3 +11,4 @@ from portal.moderation.models import Flag  # noqa: F401
 from portal.pages.legal import LegalDocument  # noqa: F401
 from portal.reports.models import (  # noqa: F401
     Answer, AnsweredComment, ChangeLink, FinalSection, Report)
+from portal.news.models import NewsSubscription  # noqa: F401

@@ -41,6 +41,7 @@ class DocumentKind(enum.StrEnum):
     DRAFT = "draft"          # the draft under consultation
     FINAL = "final"
     REPORT = "report"
+    MINUTES = "minutes"      # of a working group's or a meeting's session (see MeetingMaterials)
     OTHER = "other"
 
 
@@ -66,6 +67,8 @@ class Consultation(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+    # When news subscribers were told that this consultation was published (None: not yet).
+    news_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     phases: Mapped[list[Phase]] = relationship(
         back_populates="consultation", order_by="Phase.position", lazy="raise",
@@ -109,6 +112,8 @@ class Phase(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When news subscribers were told that this phase started (None: not yet).
+    news_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     consultation: Mapped[Consultation] = relationship(back_populates="phases", lazy="raise")
 

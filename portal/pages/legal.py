@@ -48,6 +48,11 @@ class LegalDocument(db.Model):
     site_published_on: Mapped[date | None] = mapped_column(Date)
     site_updated_on: Mapped[date | None] = mapped_column(Date)
     statement_prepared_on: Mapped[date | None] = mapped_column(Date)
+    # Privacy notice: the lawful basis for recording meetings ("consent" or "public_task") and,
+    # under consent, how a person who refuses takes part ("camera_off" or "listener"). The
+    # sign-up forms read them from the version they show (portal/registrations/recording.py).
+    recording_basis: Mapped[str] = mapped_column(String(20), default="consent")
+    recording_refusal: Mapped[str] = mapped_column(String(20), default="camera_off")
 
     __table_args__ = (UniqueConstraint("kind", "version"),)
 

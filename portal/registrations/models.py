@@ -11,16 +11,28 @@ import unicodedata
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal import clock
 from portal.consultations.models import Consultation
 from portal.extensions import db
+from portal.sanitize import render_markdown
 from portal.types import UTCDateTime, enum_column
 
 
-class WorkingGroup(db.Model):
+class MeetingMaterials:
+    """What staff publish after a group's or a meeting's session: a recording link, the minutes
+    (an uploaded document of the consultation) and a short summary (Markdown)."""
+
+    recording_url: Mapped[str] = mapped_column(String(1000), default="")
+    minutes_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    materials_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkingGroup(MeetingMaterials, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
@@ -31,13 +43,16 @@ class WorkingGroup(db.Model):
     # Two moderators per group: one from the city office, one from the NGO sector.
     moderator_office: Mapped[str] = mapped_column(String(200), default="")
     moderator_ngo: Mapped[str] = mapped_column(String(200), default="")
+    meeting_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The groups meet online too: sent to confirmed members before the meeting, never shown publicly.
+    join_url: Mapped[str] = mapped_column(String(1000), default="")
 
     consultation: Mapped[Consultation] = relationship(lazy="raise")
 
     __table_args__ = (Index("ix_working_group_consultation_position", "consultation_id", "position"),)
 
 
-class Meeting(db.Model):
+class Meeting(MeetingMaterials, db.Model):
     """An online meeting people register for, until a deadline with a time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +65,10 @@ class Meeting(db.Model):
     registration_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     # Sent to registered people after the deadline; never shown publicly.
     join_url: Mapped[str] = mapped_column(String(1000), default="")
+    # Which of the optional applicant fields this meeting requires (names, comma-separated);
+    # a new meeting asks for what the seed asks of group applicants.
+    required_fields: Mapped[str] = mapped_column(
+        String(200), default="organisation_address,organisation_contact,prior_activity")
 
     consultation: Mapped[Consultation] = relationship(lazy="raise")
 
@@ -57,6 +76,21 @@ class Meeting(db.Model):
 
     def is_open(self, now: datetime) -> bool:
         return now < self.registration_deadline
+
+    def requires(self, field_name: str) -> bool:
+        """Whether this meeting's form requires one of REQUIRABLE_FIELDS."""
+        return field_name in self.required_fields.split(",")
+
+
+# The applicant fields a meeting may require or leave optional (name, e-mail and organisation
+# name are always required).
+REQUIRABLE_FIELDS = ("phone", "organisation_address", "organisation_contact", "prior_activity")
+
+
+@event.listens_for(WorkingGroup.summary, "set")
+@event.listens_for(Meeting.summary, "set")
+def _render_summary(target, value, oldvalue, initiator):
+    target.summary_html = str(render_markdown(value or ""))
 
 
 class Status(enum.StrEnum):
@@ -104,8 +138,24 @@ class PersonalDetails:
     email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_LENGTH))
     phone: Mapped[str] = mapped_column(String(50), default="")
     organisation_name: Mapped[str] = mapped_column(String(300))
-    # Recording the meeting to write down the proposals: required by the seed.
+    organisation_address: Mapped[str] = mapped_column(String(500), default="")
+    organisation_contact: Mapped[str] = mapped_column(String(300), default="")
+    prior_activity: Mapped[str] = mapped_column(Text, default="")
+    # Recording the meeting to write down the proposals. `recording_basis` is the lawful basis the
+    # privacy notice named when the person signed up ("public_task" or "consent"); under
+    # "consent" a refusal (False) does not block the sign-up.
     recording_consent: Mapped[bool] = mapped_column(default=False)
+    recording_basis: Mapped[str] = mapped_column(String(20), default="")
+    # Accessibility needs (codes, comma-separated, e.g. "pjm,captions,other") and free text; they
+    # may reveal health data, so they are kept only with explicit consent, given at this moment.
+    accessibility_needs: Mapped[str] = mapped_column(String(100), default="")
+    accessibility_details: Mapped[str] = mapped_column(String(1000), default="")
+    accessibility_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Marked by staff after the meeting: True present, False absent, None not marked.
+    attended: Mapped[bool | None] = mapped_column()
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent the meeting's join link (the sweep sends it once).
+    link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The RODO art. 13 information shown at the form: which version, and when it was accepted.
     privacy_notice_version: Mapped[str] = mapped_column(String(20))
     privacy_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -123,9 +173,6 @@ class GroupRegistration(PersonalDetails, db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id", ondelete="CASCADE"))
     status: Mapped[Status] = mapped_column(enum_column(Status, 20))
-    organisation_address: Mapped[str] = mapped_column(String(500), default="")
-    organisation_contact: Mapped[str] = mapped_column(String(300), default="")
-    prior_activity: Mapped[str] = mapped_column(Text, default="")
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -153,8 +200,8 @@ class MeetingRegistration(PersonalDetails, db.Model):
     # PENDING until the e-mail is confirmed, then CONFIRMED; WITHDRAWN by the person or staff.
     status: Mapped[Status] = mapped_column(enum_column(Status, 20))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(1000), default="")
 
     meeting: Mapped[Meeting] = relationship(lazy="raise")
 
