@@ -56,17 +56,19 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_message_pending", "sent_at", "created_at"),)
 
 
-def queue(recipient: str, template: str, **context) -> OutboxMessage:
+def queue(recipient: str, template: str, list_unsubscribe: str = "", **context) -> OutboxMessage:
     """Write an e-mail to the outbox in the current transaction.
 
     `template` names templates/email/<template>.txt; its first line is "Subject: ...".
+    `list_unsubscribe`: for news (mailing-list) messages, the one-click unsubscribe URL; the
+    message then carries RFC 8058's List-Unsubscribe and List-Unsubscribe-Post headers.
     """
     text = render_template(f"email/{template}.txt", **context)
     subject_line, _, body = text.partition("\n")
     if not subject_line.startswith("Subject: "):
         raise ValueError(f"email/{template}.txt must start with a Subject: line")
     message = OutboxMessage(recipient=recipient, subject=subject_line.removeprefix("Subject: ").strip(),
-                            body=body.lstrip("\n"))
+                            body=body.lstrip("\n"), list_unsubscribe=list_unsubscribe)
     db.session.add(message)
     g.setdefault("queued_mail", []).append(message)
     return message
@@ -193,6 +195,9 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=config["MAIL_SENDER"].split("@")[-1])
+    if message.list_unsubscribe:
+        email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body)
     return email
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import joinedload
 
 from portal import permissions
+from portal.atom import ATOM, utc_timestamp, xml_text
 from portal.accounts.models import DELETED_NAME
 from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404
@@ -33,7 +33,6 @@ RESULTS_PER_PAGE = 50
 SNIPPET_LENGTH = 200
 SNIPPET_LEAD = 60          # characters shown before a match deep in a long comment
 FEED_ENTRIES = 50
-ATOM = "application/atom+xml; charset=utf-8"
 
 
 def _consultation(slug: str) -> Consultation:
@@ -43,11 +42,6 @@ def _consultation(slug: str) -> Consultation:
 def _page() -> int:
     page = request.args.get("strona", "1")
     return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-
-
-def utc_timestamp(moment: datetime | None) -> str | None:
-    """RFC 3339 in UTC ("2020-09-20T10:00:00Z"), for feeds and open data."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _author_name(post: Post) -> str:
@@ -183,14 +177,6 @@ def search(slug: str):
 
 # --- Atom -------------------------------------------------------------------------------------
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _xml_text(value: str) -> str:
-    """Characters XML 1.0 cannot carry at all (escaped or not) are dropped."""
-    return _NOT_XML.sub("", value)
-
-
 def latest_approved(consultation: Consultation, limit: int = FEED_ENTRIES) -> list[tuple[Post, str]]:
     """The newest approved comments of the consultation, with their thread's title."""
     return db.session.execute(
@@ -206,15 +192,15 @@ def atom(slug: str):
     consultation = _consultation(slug)
     entries = [{
         "id": url_for("forum.permalink", post_id=post.id, _external=True),
-        "title": _xml_text(_("Uwaga w wątku „%(title)s”", title=thread_title)),
-        "author": _xml_text(_author_name(post)),
+        "title": xml_text(_("Uwaga w wątku „%(title)s”", title=thread_title)),
+        "author": xml_text(_author_name(post)),
         "published": utc_timestamp(post.created_at),
         "updated": utc_timestamp(post.edited_at or post.created_at),
-        "html": _xml_text(post.body_html),
+        "html": xml_text(post.body_html),
     } for post, thread_title in latest_approved(consultation)]
     updated = max((entry["updated"] for entry in entries), default=utc_timestamp(consultation.created_at))
     body = render_template("forum/atom.xml", consultation=consultation, entries=entries, updated=updated,
-                           title=_xml_text(_("Uwagi w konsultacji: %(title)s", title=consultation.title)))
+                           title=xml_text(_("Uwagi w konsultacji: %(title)s", title=consultation.title)))
     response = make_response(body)
     response.headers["Content-Type"] = ATOM
     return response

@@ -25,6 +25,7 @@ from portal import audit, clock
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
+from portal.news.services import announce_publication
 
 SLUG_MAX = 120
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -142,6 +143,8 @@ def set_status(actor, consultation: Consultation, status: Status) -> bool:
     consultation.status = status
     action = "consultation_published" if status == Status.PUBLISHED else "consultation_unpublished"
     audit.record(actor, action, consultation, before={"status": before.value}, after={"status": status.value})
+    if status == Status.PUBLISHED:
+        announce_publication(consultation)  # once in its life; a republication says nothing again
     return True
 
 
