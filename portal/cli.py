@@ -10,7 +10,8 @@ from portal import clock, demo, mail
 from portal.accounts import passwords, services as accounts
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.registrations import services as registrations
+from portal.news import services as news
+from portal.registrations import links as group_links, retention, services as registrations
 
 
 def init_app(app: Flask) -> None:
@@ -91,12 +92,20 @@ def send_mail() -> None:
 
 @click.command("registrations-sweep")
 def registrations_sweep() -> None:
-    """Release expired seat holds (promoting the waiting list) and send due meeting links."""
+    """Release expired seat holds (promoting the waiting list), send due meeting and group meeting
+    links, forget accessibility needs once the meeting is over, tell news subscribers of phases
+    that started, forget news addresses never confirmed."""
     expired = registrations.release_expired_holds()
     links = registrations.send_meeting_links()
+    group_links_sent = group_links.send_group_meeting_links()
+    needs_forgotten = retention.forget_accessibility_needs()
+    phase_news = news.announce_phase_starts()
+    forgotten = news.forget_unconfirmed()
     db.session.commit()
     mail.deliver()
-    click.echo(f"expired holds {expired}, meeting links {links}")
+    click.echo(f"expired holds {expired}, meeting links {links}, group meeting links {group_links_sent}, "
+               f"accessibility needs forgotten {needs_forgotten}, phase news {phase_news}, "
+               f"unconfirmed news addresses forgotten {forgotten}")
 
 
 @click.command("moderation-digest")
@@ -124,7 +133,6 @@ def purge_personal_data(slug: str, days: int, dry_run: bool) -> None:
     people about the consultation are deleted from the outbox. Forum comments and user accounts
     are NOT touched: an account is erased by its owner from the profile page.
     """
-    from portal.registrations import retention
 
     now = clock.now_utc()
     try:
@@ -158,7 +166,6 @@ def retention_sweep(dry_run: bool) -> None:
     one audit row, as `purge-personal-data` writes. Exits 1 when a consultation could not be
     purged (the others are; it is tried again at the next run).
     """
-    from portal.registrations import retention
 
     totals, purged, failed = Counter(), 0, 0
     try:

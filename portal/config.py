@@ -51,8 +51,12 @@ class Defaults:
     REGISTRATION_LIMIT_PER_IP = "30 per hour"
     # "Wyślij link ponownie" (registrations/resend.py): each request may send an e-mail.
     RESEND_LINK_LIMIT_PER_IP = "10 per hour"
+    # Subscribing to news (news/views.py): each request may send an e-mail.
+    NEWS_SUBSCRIBE_LIMIT_PER_IP = "10 per hour"
     # "One person, one working group": alice+ngo@x.pl counts as alice@x.pl (the +tag is ignored).
     REGISTRATION_EMAIL_IGNORE_PLUS_TAGS = True
+    # A working group's join link is e-mailed to its confirmed members this many hours before its meeting.
+    GROUP_LINK_SENT_HOURS_BEFORE = 24
     # Version of the RODO information shown at registration forms (stored with each registration).
     PRIVACY_NOTICE_VERSION = "2020-08"
     # `flask retention-sweep` erases the personal data of people who signed up for a consultation's

@@ -176,14 +176,17 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
         drafts.publish(consultation, drafts.DEMO_DRAFT.read_text(encoding="utf-8"),
                        now=_moved(datetime(2020, 9, 16, 12, 0), days))
 
-    db.session.add_all(
+    groups = [
         WorkingGroup(consultation_id=consultation.id, position=i, name=name, capacity=capacity,
                      meeting_starts_at=_moved(meeting, days),
+                     meeting_ends_at=_moved(meeting + GROUP_MEETING_LENGTH, days),
+                     join_url=f"https://spotkania.example.org/torun-grupa-{i + 1}",
                      moderator_office="przedstawiciel Urzędu Miasta (przykład)",
                      moderator_ngo="członek Rady Działalności Pożytku Publicznego (przykład)")
         for i, (name, capacity, meeting) in enumerate(GROUPS)
-    )
-    db.session.add(Meeting(
+    ]
+    db.session.add_all(groups)
+    meeting = Meeting(
         consultation_id=consultation.id,
         title="Spotkanie online: omówienie propozycji do programu",
         topic="Podsumowanie propozycji zebranych w grupach roboczych i dyskusja nad kształtem projektu programu.",
@@ -192,11 +195,42 @@ def seed(phase: str = "e_consultation", original_dates: bool = False,
         ends_at=_moved(datetime(2020, 9, 3, 18, 30), days),
         registration_deadline=_moved(datetime(2020, 9, 3, 10, 0), days),
         join_url="https://spotkania.example.org/torun-program-2021",
-    ))
+    )
+    db.session.add(meeting)
+    _seed_materials(groups[0], meeting)
     _seed_users(password)
     if draft:
         demo_report.seed_example_comments(consultation, days)
     return consultation
+
+
+GROUP_MEETING_LENGTH = timedelta(hours=2)
+
+GROUP_SUMMARY = """\
+Grupa zebrała propozycje do programu na 2021 rok (dane demonstracyjne):
+
+- **szkolenia** z ekonomii społecznej dla organizacji, które zaczynają działalność gospodarczą,
+- wspólna promocja produktów i usług podmiotów ekonomii społecznej na stronie miasta,
+- klauzule społeczne w zamówieniach publicznych gminy.
+"""
+
+MEETING_SUMMARY = """\
+Omówiliśmy propozycje zebrane w pięciu grupach roboczych. Uczestnicy poparli zwiększenie puli
+**małych grantów** i prosili o prostsze sprawozdania z realizacji zadań (dane demonstracyjne).
+"""
+
+
+def _seed_materials(group: WorkingGroup, meeting: Meeting) -> None:
+    """A summary and a recording link for the first group and the meeting, once they have taken place."""
+    now = clock.now_utc()
+    if now >= group.meeting_ends_at:
+        group.summary = GROUP_SUMMARY
+        group.recording_url = "https://nagrania.example.org/torun-grupa-1"
+        group.materials_updated_at = group.meeting_ends_at
+    if now >= meeting.ends_at:
+        meeting.summary = MEETING_SUMMARY
+        meeting.recording_url = "https://nagrania.example.org/torun-spotkanie-2021"
+        meeting.materials_updated_at = meeting.ends_at
 
 
 def _seed_users(password: str | None) -> None:

@@ -125,3 +125,10 @@ def pdf_bytes(padding: int = 0) -> bytes:
     """The smallest file that is a PDF by content (`%PDF-`), `padding` bytes longer."""
     return (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"%" + b"0" * padding
             + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+
+# What a working group and (by default, Meeting.required_fields) a meeting require of an
+# applicant besides name, e-mail and organisation name; spread into a posted sign-up form.
+ORGANISATION_FIELDS = {"organisation_address": "ul. Szeroka 1, 87-100 Toruń",
+                       "organisation_contact": "biuro@ngo.example",
+                       "prior_activity": "Prowadzę zajęcia dla seniorów."}

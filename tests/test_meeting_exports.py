@@ -160,3 +160,65 @@ def test_anonymous_visitors_are_sent_to_log_in(client, registered, url):
 
 def test_an_unknown_consultation_is_404(moderator_client, registered):
     assert moderator_client.get("/zespol/konsultacje/nie-ma-takich/zapisy-spotkania.csv").status_code == 404
+
+
+# --- the columns issue 15 added: applicant data, recording, accessibility needs, attendance ---
+
+NEW_COLUMNS = ("Podstawa nagrywania", "Zgoda na nagrywanie", "Potrzeby dostępności", "Potrzeby dostępności — opis",
+               "Zgoda na dane o potrzebach dostępności (czas polski)", "Powód zakończenia", "Obecność")
+MEETING_ONLY = ("Adres siedziby organizacji", "Dane kontaktowe organizacji",
+                "Dotychczasowe działania w organizacjach pozarządowych")
+
+
+def _typed_as_formulas(registration) -> None:
+    """What a person may type (or a forged form may send) in the fields the new columns show."""
+    registration.organisation_address = "=HYPERLINK(\"http://evil\",\"Adres\")"
+    registration.organisation_contact = "@SUM(1+1)"
+    registration.prior_activity = "+48 600 100 200\nwiersz drugi"
+    registration.accessibility_needs = "pjm,other,=cmd"
+    registration.accessibility_details = "-2+3 pętla indukcyjna"
+    registration.accessibility_consent_at = clock.now_utc()
+    registration.recording_basis = "consent"
+    registration.recording_consent = False
+    registration.attended = True
+
+
+def test_the_new_columns_of_both_exports_neutralise_formulas(moderator_client, torun, frozen_clock):
+    from portal.consultations.models import Consultation
+    from portal.registrations.models import WorkingGroup
+
+    frozen_clock.set_local("2020-08-24 12:00:00")
+    group = db.session.scalar(select(WorkingGroup).order_by(WorkingGroup.position))
+    seat = services.take_seat(db.session.get(Consultation, group.consultation_id), group, services.Applicant(
+        "Anna Nowak", "anna@ngo.example", "Fundacja", True))
+    guest = services.register_for_meeting(db.session.scalar(select(Meeting)), services.Applicant(
+        "Jan Nowak", "jan@ngo.example", "Klub", True))
+    for registration in (seat, guest):
+        _typed_as_formulas(registration)
+    db.session.commit()
+
+    group_csv = f"/zespol/konsultacje/{SLUG}/zapisy.csv"
+    group_xlsx = f"/zespol/konsultacje/{SLUG}/zapisy.xlsx"
+    for url, columns in ((CSV_URL, NEW_COLUMNS + MEETING_ONLY), (group_csv, NEW_COLUMNS + MEETING_ONLY)):
+        header, row = csv.reader(io.StringIO(moderator_client.get(url).get_data().decode("utf-8-sig"), newline=""))
+        person = dict(zip(header, row))
+        assert set(columns) <= set(header), url
+        assert not any(value.startswith(exports.FORMULA_STARTS) for value in row), url
+        assert person["Adres siedziby organizacji"] == "'=HYPERLINK(\"http://evil\",\"Adres\")"
+        assert person["Dane kontaktowe organizacji"] == "'@SUM(1+1)"
+        assert person["Dotychczasowe działania w organizacjach pozarządowych"] == "'+48 600 100 200\nwiersz drugi"
+        assert person["Potrzeby dostępności"] == "PJM, inne, =cmd"  # inside the text: not a formula
+        assert person["Potrzeby dostępności — opis"] == "'-2+3 pętla indukcyjna"
+        assert (person["Podstawa nagrywania"], person["Zgoda na nagrywanie"]) == (
+            "zgoda (art. 6 ust. 1 lit. a RODO)", "nie")
+        assert person["Zgoda na dane o potrzebach dostępności (czas polski)"] == "2020-08-24 12:00"
+        assert person["Obecność"] == "obecność"
+    for url in (XLSX_URL, group_xlsx):
+        rows = list(load_workbook(io.BytesIO(moderator_client.get(url).get_data())).active.iter_rows())
+        header = [cell.value for cell in rows[0]]
+        assert set(NEW_COLUMNS) <= set(header), url
+        for cell in rows[1]:
+            assert cell.data_type != "f", (url, cell.coordinate)
+            assert not (isinstance(cell.value, str) and cell.value.startswith(exports.FORMULA_STARTS)), url
+        person = {h: cell.value for h, cell in zip(header, rows[1])}
+        assert person["Potrzeby dostępności — opis"] == "'-2+3 pętla indukcyjna" and person["Obecność"] == "obecność"

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import String, Text, select
 
+from portal import clock
 from portal.accounts import admin_services
 from portal.accounts.models import User
 from portal.audit import AuditLog
@@ -14,6 +15,7 @@ from portal.forum import services as forum
 from portal.forum.models import Post, PostState, Thread
 from portal.moderation import flags
 from portal.moderation.models import FlagReason
+from portal.news.models import NewsStatus, NewsSubscription
 from portal.registrations import services as registrations
 from portal.registrations.models import GroupRegistration, Meeting, Status, WorkingGroup
 from tests.conftest import PASSWORD, form_token, log_in, signed_in, visible_text
@@ -62,6 +64,8 @@ def person(make_user, torun, general, jan, admin, frozen_clock):
     forum.subscribe(zuzanna, general)
     flags.report(zuzanna, jans, FlagReason.OFF_TOPIC, "Nie dotyczy projektu.")
     admin_services.set_trusted(admin, zuzanna, True, f"{NAME} pisze rzeczowo, {EMAIL}")
+    db.session.add(NewsSubscription(email=EMAIL.upper(), status=NewsStatus.CONFIRMED, privacy_notice_version="1",
+                                    privacy_notice_accepted_at=clock.now_utc()))
     db.session.commit()
     return zuzanna, group, published
 
@@ -89,6 +93,8 @@ def test_the_export_holds_every_kind_of_the_persons_data(client, person, general
     assert (seat["group"], seat["status"], seat["phone"]) == (group.name, "pending", PHONE)
     [place] = data["meeting_registrations"]
     assert place["full_name"] == NAME and place["status"] == "pending"
+    [news] = data["news_subscriptions"]  # subscribed in capitals: the same person
+    assert (news["email"], news["status"]) == (EMAIL.upper(), "confirmed")
     subjects = [e["subject"] for e in data["emails"]]
     assert len(subjects) >= 2 and all(e["to"].lower() == EMAIL for e in data["emails"])
     assert any(entry["action"] == "trust_changed" for entry in data["log"])
@@ -146,7 +152,7 @@ def test_deleting_the_account_leaves_nothing_personal_in_any_table(app, client, 
                 if any(needle in value.lower() for needle in needles)}
 
     assert tables_naming_her() >= {"user_account", "group_registration", "meeting_registration",
-                                   "outbox_message", "audit_log"}  # the scan sees her before
+                                   "outbox_message", "audit_log", "news_subscription"}  # the scan sees her before
     log_in(client, EMAIL)
     response = client.post("/konto/usun", data={"current_password": PASSWORD, "confirm": "y",
                                                 "csrf_token": form_token(client, "/konto/usun")},

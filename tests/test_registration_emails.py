@@ -7,6 +7,7 @@ from portal.extensions import db
 from portal.registrations import retention
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, Status, WorkingGroup
 from tests.conftest import form_token
+from tests.factories import ORGANISATION_FIELDS
 
 SLUG = "program-wspolpracy-2021"
 FORM = f"/konsultacje/{SLUG}/grupy-robocze/zapis"
@@ -84,7 +85,7 @@ def test_a_meeting_also_takes_one_person_once(client, torun, frozen_clock):
 
     def register(email):
         data = {"full_name": "Alicja Nowak", "email": email, "organisation_name": "Org", "recording_consent": "y",
-                "privacy_notice": "y", "csrf_token": form_token(client, url)}
+                "privacy_notice": "y", "csrf_token": form_token(client, url), **ORGANISATION_FIELDS}
         return client.post(url, data=data).get_data(as_text=True)
 
     register("Alice@x.pl")

@@ -137,10 +137,10 @@ def test_the_sign_up_deadline_is_the_end_of_27_august_in_warsaw(client, torun, f
 def test_validation_errors_keep_the_typed_text_next_to_each_field(client, signup_open):
     long_text = "działanie " * 250
     response = sign_up(client, group_named("Wspieranie i promocja wolontariatu"), email="zly-adres",
-                       prior_activity=long_text, recording_consent="")
+                       prior_activity=long_text, privacy_notice="")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and not registrations()
-    assert 'id="email-error"' in html and 'id="prior_activity-error"' in html and 'id="recording_consent-error"' in html
+    assert 'id="email-error"' in html and 'id="prior_activity-error"' in html and 'id="privacy_notice-error"' in html
     assert "Najwyżej 2000 znaków." in html and long_text.strip() in html and 'value="zly-adres"' in html
 
 
@@ -277,6 +277,8 @@ def meeting_form():
 def sign_up_for_meeting(client, n=0, token=None, **fields):
     url = meeting_form()
     data = {"full_name": f"Osoba {n}", "email": f"osoba{n}@ngo.example", "organisation_name": f"Org {n}",
+            "organisation_address": "ul. Szeroka 1, 87-100 Toruń", "organisation_contact": "biuro@ngo.example",
+            "prior_activity": "Prowadzę zajęcia dla seniorów.",
             "recording_consent": "y", "privacy_notice": "y", **fields}
     data["csrf_token"] = token or form_token(client, url)
     return client.post(url, data=data)

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.registrations import services
 from portal.registrations.models import Meeting, WorkingGroup
 from tests.conftest import form_token, visible_text
+from tests.factories import ORGANISATION_FIELDS
 
 SLUG = "program-wspolpracy-2021"
 GROUP_FORM = f"/konsultacje/{SLUG}/grupy-robocze/zapis"
@@ -162,6 +163,6 @@ def test_the_answer_to_a_sign_up_links_to_the_form(client, signup_open, smtp_sin
     url = f"/konsultacje/{SLUG}/spotkania/{_meeting().id}/zapis"
     response = client.post(url, data={"full_name": "Alicja", "email": EMAIL, "organisation_name": "Fundacja X",
                                       "recording_consent": "y", "privacy_notice": "y",
-                                      "csrf_token": form_token(client, url)})
+                                      "csrf_token": form_token(client, url), **ORGANISATION_FIELDS})
     html = response.get_data(as_text=True)
     assert "Sprawdź skrzynkę e-mail" in html and f'href="{FORM}"' in html

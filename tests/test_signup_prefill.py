@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, WorkingGroup
 from tests.conftest import form_token, login_as, signed_in, visible_text
+from tests.factories import ORGANISATION_FIELDS
 
 SLUG = "program-wspolpracy-2021"
 GROUP_FORM = f"/konsultacje/{SLUG}/grupy-robocze/zapis"
@@ -130,7 +131,8 @@ def test_a_meeting_sign_up_stores_the_typed_organisation(client, signup_open, an
     login_as(client, anna)
     url = meeting_form()
     data = {"full_name": "Anna Nowak", "email": "anna.prywatnie@example.org", "organisation_name": "Klub Seniora",
-            "recording_consent": "y", "privacy_notice": "y", "csrf_token": form_token(client, url)}
+            "recording_consent": "y", "privacy_notice": "y", "csrf_token": form_token(client, url),
+            **ORGANISATION_FIELDS}
     assert client.post(url, data=data).status_code == 200
     db.session.expire_all()
     [registration] = db.session.scalars(select(MeetingRegistration)).all()

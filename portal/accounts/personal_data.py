@@ -54,7 +54,14 @@ def _personal(registration) -> dict:
         "id": registration.id, "status": registration.status.value, "full_name": registration.full_name,
         "email": registration.email, "phone": registration.phone,
         "organisation_name": registration.organisation_name,
+        "organisation_address": registration.organisation_address,
+        "organisation_contact": registration.organisation_contact,
+        "prior_activity": registration.prior_activity,
+        "recording_basis": registration.recording_basis,
         "recording_consent": registration.recording_consent,
+        "accessibility_needs": [code for code in registration.accessibility_needs.split(",") if code],
+        "accessibility_details": registration.accessibility_details,
+        "accessibility_consent_at": _iso(registration.accessibility_consent_at),
         "privacy_notice_version": registration.privacy_notice_version,
         "privacy_notice_accepted_at": _iso(registration.privacy_notice_accepted_at),
         "created_at": _iso(registration.created_at), "confirmed_at": _iso(registration.confirmed_at),
@@ -63,22 +70,24 @@ def _personal(registration) -> dict:
 
 
 def registrations_export(address: str) -> dict:
-    """The registrations made with an address (not those whose data retention already erased)."""
+    """What is kept about an address without an account: the registrations made with it (not those
+    whose data retention already erased) and its subscription to news of consultations."""
+    from portal.news import services as news
+
     groups, meetings = _registration_rows(address)
     return {
         "group_registrations": [
-            {**_personal(r), "group": name, "organisation_address": r.organisation_address,
-             "organisation_contact": r.organisation_contact, "prior_activity": r.prior_activity,
-             "end_reason": r.end_reason}
+            {**_personal(r), "group": name, "end_reason": r.end_reason}
             for r, name in groups if r.personal_data_erased_at is None],
         "meeting_registrations": [{**_personal(r), "meeting": title}
                                   for r, title in meetings if r.personal_data_erased_at is None],
+        "news_subscriptions": news.export_for(address),
     }
 
 
 def has_registrations(address: str) -> bool:
-    data = registrations_export(address)
-    return bool(data["group_registrations"] or data["meeting_registrations"])
+    """Whether anything is kept about the address (a registration or a news subscription)."""
+    return any(registrations_export(address).values())
 
 
 # --- the export -----------------------------------------------------------------------------
@@ -259,6 +268,7 @@ def erase(user: User, now: datetime | None = None) -> dict:
     when shown: `User.shown_name`). Returns the counts the log records (no personal data)."""
     from portal.forum.models import Subscription
     from portal.moderation.models import Flag
+    from portal.news import services as news
     from portal.registrations.retention import erase_personal_data
 
     now = now or clock.now_utc()
@@ -279,6 +289,7 @@ def erase(user: User, now: datetime | None = None) -> dict:
                                     .execution_options(synchronize_session=False)).rowcount,
         "subscriptions": db.session.execute(delete(Subscription).where(Subscription.user_id == user.id)
                                             .execution_options(synchronize_session=False)).rowcount,
+        "news_subscriptions": news.erase_for(user.email),
         "log_entries_scrubbed": _scrub_log(needles),
     }
     for registration in registrations:

@@ -46,6 +46,10 @@ ACTION_GROUPS = [
         "registration_moved": _l("Przeniesienie zgłoszenia do innej grupy"),
         "registrations_exported": _l("Pobranie listy zapisów"),
         "meeting_link_set": _l("Zmiana linku do spotkania"),
+        "meeting_registration_confirmed": _l("Potwierdzenie zapisu na spotkanie"),
+        "meeting_registration_cancelled": _l("Anulowanie zapisu na spotkanie"),
+        "attendance_marked": _l("Zaznaczenie obecności"),
+        "materials_changed": _l("Zmiana materiałów ze spotkania"),
         "moderation_log_exported": _l("Pobranie dziennika moderacji"),
         "moderation_settings_changed": _l("Zmiana ustawień moderacji"),
         "consultation_created": _l("Utworzenie konsultacji"),
@@ -87,6 +91,7 @@ TARGET_LABELS = {
     "organisation": _l("Organizacja nr %(id)s"),
     "consultation": _l("Konsultacja nr %(id)s"),
     "groupregistration": _l("Zgłoszenie do grupy nr %(id)s"),
+    "meetingregistration": _l("Zgłoszenie na spotkanie nr %(id)s"),
     "meeting": _l("Spotkanie nr %(id)s"),
     "document": _l("Dokument nr %(id)s"),
     "phase": _l("Etap nr %(id)s"),
@@ -111,6 +116,10 @@ def action_label(action: str) -> str:
 # ("open_flags: 1"). A field without a label would be shown by its name: give every new logged
 # field a label here (tests/test_language.py looks for code names in the rendered log).
 FIELD_LABELS = {
+    "marked": _l("zmienione zaznaczenia"),
+    "present": _l("obecność"),
+    "absent": _l("nieobecność"),
+    "not_marked": _l("bez zaznaczenia"),
     "open_flags": _l("zgłoszenia do rozpatrzenia"),
     "reason": _l("powód"),
     "moved": _l("przeniesione uwagi"),
@@ -118,6 +127,11 @@ FIELD_LABELS = {
     "moderation_mode": _l("moderacja"),
     "flag_threshold": _l("ukrycie po zgłoszeniach różnych osób"),
     "join_url": _l("link do spotkania"),
+    "meeting_ends_at": _l("koniec spotkania grupy"),
+    "required_fields": _l("wymagane pola formularza"),
+    "recording_url": _l("link do nagrania"),
+    "meeting_summary": _l("podsumowanie spotkania"),
+    "minutes_document_id": _l("protokół (numer dokumentu)"),
     "group": _l("grupa"),
     "format": _l("plik"),
     "rows": _l("wiersze"),
@@ -165,8 +179,8 @@ FIELD_LABELS = {
 # Derived from other fields (the moved comment's place in its new thread), or texts shown apart
 # (the comment's text, the new text its author proposed): nothing to tell in the line.
 UNTOLD_FIELDS = {"body", "proposed_body", "root_id", "path", "depth"}
-DATE_FIELDS = {"meeting_starts_at", "starts_at", "ends_at", "registration_deadline"}
-TEXT_FIELDS = {"reason", "summary", "justification", "name", "description", "moderator_office", "moderator_ngo",
+DATE_FIELDS = {"meeting_starts_at", "meeting_ends_at", "starts_at", "ends_at", "registration_deadline"}
+TEXT_FIELDS = {"reason", "summary", "meeting_summary", "justification", "name", "description", "moderator_office", "moderator_ngo",
                "topic", "moderators", "lead", "contact_name", "contact_role"}
 TEXT_SHOWN = 80  # characters of a long text shown in the log (the whole text is in the row's data)
 

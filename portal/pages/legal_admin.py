@@ -3,7 +3,8 @@ easy-to-read text, PJM). Publishing adds a version; nothing published is ever ch
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal import permissions
@@ -11,6 +12,7 @@ from portal.forms import Form, validates_own_csrf
 from portal.pages import legal
 from portal.pages.legal import LegalDocument, LegalKind
 from portal.pages.views import LEGAL_PAGES, PAGE_OF_KIND, legal_page_url
+from portal.registrations import recording
 from portal.sanitize import render_markdown
 from portal.urls import is_local_path
 
@@ -26,6 +28,7 @@ _ONLY_FOR = {  # fields that belong to one kind of page
     "video_url": LegalKind.SIGN_LANGUAGE, "captions_url": LegalKind.SIGN_LANGUAGE,
     "site_published_on": LegalKind.ACCESSIBILITY, "site_updated_on": LegalKind.ACCESSIBILITY,
     "statement_prepared_on": LegalKind.ACCESSIBILITY,
+    "recording_basis": LegalKind.PRIVACY, "recording_refusal": LegalKind.PRIVACY,
 }
 
 
@@ -47,6 +50,11 @@ class LegalDocumentForm(Form):
     site_published_on = DateField(_l("Data publikacji strony internetowej"), validators=[Optional()])
     site_updated_on = DateField(_l("Data ostatniej istotnej aktualizacji strony"), validators=[Optional()])
     statement_prepared_on = DateField(_l("Data sporządzenia deklaracji"), validators=[Optional()])
+    # Privacy notice: recording meetings (the forms and the notice read it: registrations/recording.py).
+    recording_basis = SelectField(_l("Podstawa prawna nagrywania spotkań"), choices=[SelectChoice(*choice) for choice in recording.BASIS_CHOICES],
+                                  validate_choice=True)
+    recording_refusal = SelectField(_l("Udział osoby, która nie zgadza się na nagrywanie"),
+                                    choices=[SelectChoice(*choice) for choice in recording.REFUSAL_CHOICES], validate_choice=True)
 
     def for_kind(self, kind: LegalKind) -> "LegalDocumentForm":
         for name, owner in _ONLY_FOR.items():

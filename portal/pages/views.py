@@ -8,7 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.pages import legal, legal_defaults
-from portal.pages.legal import LegalKind
+from portal.pages.legal import LegalDocument, LegalKind
+from portal.registrations import recording
 from portal.sanitize import render_markdown
 from portal.urls import local_path_or
 
@@ -47,7 +48,7 @@ def legal_page(page: str):
     document = legal.latest(kind)
     if document is None:
         return _built_in(kind)
-    return render_template("pages/legal_document.html", document=document, latest=document)
+    return _document_page(document, document)
 
 
 def legal_history(page: str):
@@ -60,7 +61,14 @@ def legal_version(page: str, number: int):
     document = legal.version_of(kind, number)
     if document is None:
         abort(404)
-    return render_template("pages/legal_document.html", document=document, latest=legal.latest(kind))
+    return _document_page(document, legal.latest(kind))
+
+
+def _document_page(document: LegalDocument, latest: LegalDocument):
+    """A stored version; the privacy notice's recording part is that version's, printed under
+    the text (the one partial the sign-up forms show too)."""
+    notice = recording.notice_of(document) if document.kind is LegalKind.PRIVACY else None
+    return render_template("pages/legal_document.html", document=document, latest=latest, recording=notice)
 
 
 # One rule per page (no converter for the page): the address is fixed, `page` comes as a default.
@@ -72,7 +80,7 @@ for _page, _kind in LEGAL_PAGES.items():
 
 def _built_in(kind: LegalKind):
     if kind is LegalKind.PRIVACY:
-        return render_template("pages/privacy.html")
+        return render_template("pages/privacy.html", recording=recording.current())
     if kind is LegalKind.ACCESSIBILITY:
         return render_template("pages/accessibility.html")
     title, body, _details = legal_defaults.first_version(kind)

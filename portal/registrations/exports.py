@@ -22,6 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from portal import clock
+from portal.registrations import needs, recording
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, Status, WorkingGroup
 
 # What a spreadsheet may take as the start of a formula (or of a DDE payload): = + - @,
@@ -37,12 +38,29 @@ STATUS_LABELS = {
     Status.CANCELLED: _l("anulowane przez urząd"),
 }
 
-# A meeting registration only ever waits for its e-mail, is confirmed or is withdrawn.
+# A meeting registration waits for its e-mail, is confirmed, withdrawn by the person or
+# cancelled by staff.
 MEETING_STATUS_LABELS = {
     Status.PENDING: _l("czeka na potwierdzenie adresu e-mail"),
     Status.CONFIRMED: _l("potwierdzone"),
     Status.WITHDRAWN: _l("wycofane"),
+    Status.CANCELLED: _l("anulowane przez urząd"),
 }
+
+
+# The lawful basis the privacy notice named for recording when the person signed up.
+RECORDING_BASIS_LABELS = recording.BASIS_WORDS
+
+
+def attendance(registration) -> str:
+    """"obecność", "nieobecność", or a dash while not marked."""
+    if registration.attended is None:
+        return "—"
+    return _("obecność") if registration.attended else _("nieobecność")
+
+
+def recording_basis(registration) -> str:
+    return str(RECORDING_BASIS_LABELS.get(registration.recording_basis, registration.recording_basis))
 
 
 def safe_cell(value):
@@ -96,8 +114,19 @@ def _erased(row) -> str:
     return _("dane usunięte") if row.registration.personal_data_erased_at else ""
 
 
-def columns(tz: str) -> list[Column]:
+def _needs_columns(tz: str) -> list[Column]:
+    """Recording and accessibility: the same columns in both exports."""
     yes, no = _("tak"), _("nie")
+    return [
+        Column(_("Podstawa nagrywania"), lambda row: recording_basis(row.registration)),
+        Column(_("Zgoda na nagrywanie"), lambda row: yes if row.registration.recording_consent else no),
+        Column(_("Potrzeby dostępności"), lambda row: ", ".join(needs.in_words(row.registration))),
+        Column(_("Potrzeby dostępności — opis"), lambda row: row.registration.accessibility_details),
+        Column(_timed(tz)(_("Zgoda na dane o potrzebach dostępności")), _when("accessibility_consent_at", tz)),
+    ]
+
+
+def columns(tz: str) -> list[Column]:
     timed, erased = _timed(tz), _erased
 
     def when(attribute):
@@ -115,7 +144,7 @@ def columns(tz: str) -> list[Column]:
         Column(_("Dane kontaktowe organizacji"), lambda row: row.registration.organisation_contact),
         Column(_("Dotychczasowe działania w organizacjach pozarządowych"),
                lambda row: row.registration.prior_activity),
-        Column(_("Zgoda na nagrywanie"), lambda row: yes if row.registration.recording_consent else no),
+        *_needs_columns(tz),
         Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
         Column(timed(_("Informację przyjęto")), when("privacy_notice_accepted_at")),
         Column(timed(_("Zgłoszenie wysłano")), when("created_at")),
@@ -123,12 +152,12 @@ def columns(tz: str) -> list[Column]:
         Column(timed(_("Potwierdzono")), when("confirmed_at")),
         Column(timed(_("Zakończono")), when("ended_at")),
         Column(_("Powód zakończenia"), lambda row: row.registration.end_reason),
+        Column(_("Obecność"), lambda row: attendance(row.registration)),
     ]
 
 
 def meeting_columns(tz: str) -> list[Column]:
     """What a meeting registration holds, with the meeting's title and start (as on the staff page)."""
-    yes, no = _("tak"), _("nie")
     timed = _timed(tz)
     return [
         Column(_("Spotkanie"), lambda row: row.meeting.title),
@@ -139,13 +168,20 @@ def meeting_columns(tz: str) -> list[Column]:
         Column(_("Adres e-mail"), lambda row: _erased(row) or row.registration.email),
         Column(_("Telefon"), lambda row: row.registration.phone),
         Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
-        Column(_("Zgoda na nagrywanie"), lambda row: yes if row.registration.recording_consent else no),
+        Column(_("Adres siedziby organizacji"), lambda row: row.registration.organisation_address),
+        Column(_("Dane kontaktowe organizacji"), lambda row: row.registration.organisation_contact),
+        Column(_("Dotychczasowe działania w organizacjach pozarządowych"),
+               lambda row: row.registration.prior_activity),
+        *_needs_columns(tz),
         Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
         Column(timed(_("Informację przyjęto")), _when("privacy_notice_accepted_at", tz)),
         Column(timed(_("Zgłoszenie wysłano")), _when("created_at", tz)),
         Column(timed(_("Potwierdzono")), _when("confirmed_at", tz)),
         Column(timed(_("Link wysłano")), _when("link_sent_at", tz)),
+        # Withdrawn by the person or cancelled by staff ("Stan" says which); the title is older.
         Column(timed(_("Wycofano")), _when("ended_at", tz)),
+        Column(_("Powód zakończenia"), lambda row: row.registration.end_reason),
+        Column(_("Obecność"), lambda row: attendance(row.registration)),
     ]
 
 

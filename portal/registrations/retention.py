@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import and_, delete, func, inspect, or_, select, update
 
 from portal import audit, clock
 from portal.consultations.models import Consultation, Phase
 from portal.extensions import db
 from portal.mail import OutboxMessage
+from portal.registrations.calendar import DEFAULT_LENGTH
 from portal.registrations.models import (
     GroupRegistration,
     Meeting,
@@ -176,12 +177,15 @@ def erase_personal_data(registration: GroupRegistration | MeetingRegistration, n
     # Not deliverable (RFC 2606 .invalid) and unique per row, so the one-active-e-mail indexes hold.
     registration.email = f"usunieto-{registration.id}@invalid"
     registration.phone = ""
+    registration.organisation_address = ""
+    registration.organisation_contact = ""
+    registration.prior_activity = ""
+    # Accessibility needs may be health data: they go with the rest (the consent's moment too).
+    registration.accessibility_needs = ""
+    registration.accessibility_details = ""
+    registration.accessibility_consent_at = None
+    registration.end_reason = ""  # staff's reason may describe the person
     registration.personal_data_erased_at = now
-    if isinstance(registration, GroupRegistration):
-        registration.organisation_address = ""
-        registration.organisation_contact = ""
-        registration.prior_activity = ""
-        registration.end_reason = ""  # staff's reason may describe the person
 
 
 def purge(plan: PurgePlan, now: datetime | None = None,
@@ -322,3 +326,33 @@ def _lock_consultation(consultation_id: int) -> None:
     else:  # SQLite: any write takes the database's one write lock until the commit
         db.session.execute(update(Consultation).where(Consultation.id == consultation_id)
                            .values(view_count=Consultation.view_count))
+
+
+# --- accessibility needs, after the meeting ----------------------------------------------------
+
+def _ended(starts_at, ends_at, now: datetime):
+    """SQL: the session is over (without an end time it lasts calendar.DEFAULT_LENGTH)."""
+    return or_(and_(ends_at.is_not(None), ends_at <= now),
+               and_(ends_at.is_(None), starts_at <= now - DEFAULT_LENGTH))
+
+
+def forget_accessibility_needs(now: datetime | None = None) -> int:
+    """Blank the accessibility needs (possibly health data) of everyone whose group meeting or
+    online meeting is over: they were kept only to prepare it, as the privacy notice promises.
+    Two statements whatever the number of people; returns how many registrations lost them."""
+    now = now or clock.now_utc()
+    cleared = {"accessibility_needs": "", "accessibility_details": "", "accessibility_consent_at": None}
+    holds_needs = lambda model: model.accessibility_needs != "" or model.accessibility_details != "" \
+        or model.accessibility_consent_at.is_not(None)  # noqa: E731
+    groups = select(WorkingGroup.id).where(
+        WorkingGroup.meeting_starts_at.is_not(None),
+        _ended(WorkingGroup.meeting_starts_at, WorkingGroup.meeting_ends_at, now))
+    meetings = select(Meeting.id).where(_ended(Meeting.starts_at, Meeting.ends_at, now))
+    count = db.session.execute(
+        update(GroupRegistration).where(GroupRegistration.group_id.in_(groups), holds_needs(GroupRegistration))
+        .values(**cleared).execution_options(synchronize_session=False)).rowcount
+    count += db.session.execute(
+        update(MeetingRegistration).where(MeetingRegistration.meeting_id.in_(meetings),
+                                          holds_needs(MeetingRegistration))
+        .values(**cleared).execution_options(synchronize_session=False)).rowcount
+    return count

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit, clock, mail
 from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.extensions import db
-from portal.pages import legal
+from portal.registrations import recording
 from portal.registrations.models import (ACTIVE, HOLDING, GroupRegistration, Meeting,
                                          MeetingRegistration, Status, WorkingGroup)
 
@@ -53,6 +53,29 @@ class Applicant:
     organisation_address: str = ""
     organisation_contact: str = ""
     prior_activity: str = ""
+    # Codes ("pjm,captions,other"), free text, and the explicit consent that lets us keep them.
+    accessibility_needs: str = ""
+    accessibility_details: str = ""
+    accessibility_consent: bool = False
+
+    def personal_details(self, now: datetime) -> dict:
+        """The registration's columns for what the person typed and agreed to, under the
+        privacy notice in force now (its version and its basis for recording)."""
+        notice = recording.current()
+        needs = self.accessibility_needs.strip() or self.accessibility_details.strip()
+        if needs and not self.accessibility_consent:
+            raise RegistrationError(_l("Informację o potrzebach związanych z dostępnością przechowamy "
+                                       "tylko za Twoją zgodą."))
+        return dict(
+            full_name=self.full_name.strip(), email=self.email.strip().lower(), phone=self.phone.strip(),
+            organisation_name=self.organisation_name.strip(),
+            organisation_address=self.organisation_address.strip(),
+            organisation_contact=self.organisation_contact.strip(), prior_activity=self.prior_activity.strip(),
+            recording_basis=notice.basis, recording_consent=notice.asks_consent and bool(self.recording_consent),
+            accessibility_needs=self.accessibility_needs.strip() if needs else "",
+            accessibility_details=self.accessibility_details.strip() if needs else "",
+            accessibility_consent_at=now if needs else None,
+            privacy_notice_version=notice.version, privacy_notice_accepted_at=now, created_at=now)
 
 
 # --- the private link in every e-mail --------------------------------------------------------
@@ -148,19 +171,11 @@ def take_seat(consultation: Consultation, group: WorkingGroup, applicant: Applic
     now = now or clock.now_utc()
     if not signup_is_open(signup_phase(consultation.id), now):
         raise RegistrationClosed(_l("Zapisy do grup roboczych są zamknięte."))
-    if not applicant.recording_consent:
-        raise RegistrationError(_l("Udział wymaga zgody na nagrywanie spotkania."))
     lock_group(group.id)
     _release_expired_holds(group, now)
     status = Status.PENDING if _count_holding(group.id) < group.capacity else Status.WAITING
     registration = GroupRegistration(
-        consultation_id=consultation.id, group_id=group.id, status=status,
-        full_name=applicant.full_name.strip(), email=applicant.email.strip().lower(),
-        phone=applicant.phone.strip(), organisation_name=applicant.organisation_name.strip(),
-        organisation_address=applicant.organisation_address.strip(),
-        organisation_contact=applicant.organisation_contact.strip(),
-        prior_activity=applicant.prior_activity.strip(), recording_consent=True,
-        privacy_notice_version=legal.current_privacy_version(), privacy_notice_accepted_at=now, created_at=now,
+        consultation_id=consultation.id, group_id=group.id, status=status, **applicant.personal_details(now),
         hold_expires_at=now + HOLD if status == Status.PENDING else None,
     )
     _insert_once(registration, _l("Ten adres e-mail jest już zapisany do grupy roboczej w tych konsultacjach. "
@@ -332,13 +347,8 @@ def register_for_meeting(meeting: Meeting, applicant: Applicant, now: datetime |
     now = now or clock.now_utc()
     if not meeting.is_open(now):
         raise RegistrationClosed(_l("Zapisy na to spotkanie są zamknięte."))
-    if not applicant.recording_consent:
-        raise RegistrationError(_l("Udział wymaga zgody na nagrywanie spotkania."))
-    registration = MeetingRegistration(
-        meeting_id=meeting.id, status=Status.PENDING, full_name=applicant.full_name.strip(),
-        email=applicant.email.strip().lower(), phone=applicant.phone.strip(),
-        organisation_name=applicant.organisation_name.strip(), recording_consent=True,
-        privacy_notice_version=legal.current_privacy_version(), privacy_notice_accepted_at=now, created_at=now)
+    registration = MeetingRegistration(meeting_id=meeting.id, status=Status.PENDING,
+                                       **applicant.personal_details(now))
     _insert_once(registration, _l("Ten adres e-mail jest już zapisany na to spotkanie."))
     _tell(registration, "meeting_registered", meeting=meeting)
     return registration

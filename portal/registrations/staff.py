@@ -1,4 +1,4 @@
-"""Staff: registrations per group and meeting, confirm / cancel / move, exports.
+"""Staff: registrations per group and meeting, confirm / cancel / move, attendance, exports.
 
 For moderators and admins only. Every page and file here carries personal data, so no response
 is cached. The rules (seats, waiting list, e-mails, the audit log) live in services.py; a view
@@ -23,7 +23,7 @@ from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
-from portal.registrations import exports, services
+from portal.registrations import exports, needs, services, staff_actions
 from portal.registrations import staff_forms as forms
 from portal.registrations.models import (HOLDING, GroupRegistration, Meeting, MeetingRegistration, Status,
                                          WorkingGroup)
@@ -60,6 +60,30 @@ class GroupBoard:
     def free(self) -> int:
         return max(self.group.capacity - self.held, 0)
 
+    @property
+    def confirmed(self) -> list[GroupRegistration]:
+        return [r for r in self.holding if r.status == Status.CONFIRMED]
+
+    @property
+    def attendance(self) -> staff_actions.AttendanceCounts:
+        return staff_actions.AttendanceCounts.of(self.holding)
+
+
+@dataclass
+class MeetingBoard:
+    """A meeting with its registrations, in order of arrival."""
+
+    meeting: Meeting
+    registrations: list[MeetingRegistration] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> list[MeetingRegistration]:
+        return [r for r in self.registrations if r.status == Status.CONFIRMED]
+
+    @property
+    def attendance(self) -> staff_actions.AttendanceCounts:
+        return staff_actions.AttendanceCounts.of(self.registrations)
+
 
 def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug, public=False)
@@ -89,17 +113,17 @@ def _boards(consultation: Consultation) -> list[GroupBoard]:
     return list(boards.values())
 
 
-def _meetings(consultation: Consultation) -> list[tuple[Meeting, list[MeetingRegistration]]]:
+def _meetings(consultation: Consultation) -> list[MeetingBoard]:
     """The consultation's meetings with their registrations: two queries."""
     meetings = db.session.scalars(select(Meeting).where(Meeting.consultation_id == consultation.id)
                                   .order_by(Meeting.starts_at, Meeting.id)).all()
-    by_meeting: dict[int, list[MeetingRegistration]] = {meeting.id: [] for meeting in meetings}
+    boards = {meeting.id: MeetingBoard(meeting) for meeting in meetings}
     for registration in db.session.scalars(
             select(MeetingRegistration).join(Meeting, Meeting.id == MeetingRegistration.meeting_id)
             .where(Meeting.consultation_id == consultation.id)
             .order_by(MeetingRegistration.meeting_id, MeetingRegistration.id)):
-        by_meeting[registration.meeting_id].append(registration)
-    return [(meeting, by_meeting[meeting.id]) for meeting in meetings]
+        boards[registration.meeting_id].registrations.append(registration)
+    return list(boards.values())
 
 
 # --- the overview -----------------------------------------------------------------------------
@@ -130,13 +154,26 @@ def _overview_page(consultation: Consultation, submitted: Form | None = None):
                                  current_group_id=registration.group_id),
             }
     meetings = _meetings(consultation)
-    link_forms = {meeting.id: row_form(forms.MeetingLinkForm, meeting.id, join_url=meeting.join_url)
-                  for meeting, _registrations in meetings}
+    link_forms = {board.meeting.id: row_form(forms.MeetingLinkForm, board.meeting.id, join_url=board.meeting.join_url)
+                  for board in meetings}
+    meeting_cancel_forms = {r.id: row_form(forms.MeetingCancelForm, r.id) for board in meetings
+                            for r in board.registrations if r.status in staff_actions.MEETING_ACTIVE}
+    # Attendance: a form per group and meeting whose session has started, for those confirmed.
+    now = clock.now_utc()
+    attendance_forms = {}
+    for kind, form_class, session, confirmed in (
+            [("g", forms.GroupAttendanceForm, b.group, b.confirmed) for b in boards]
+            + [("m", forms.MeetingAttendanceForm, b.meeting, b.confirmed) for b in meetings]):
+        if confirmed and staff_actions.attendance_open(session, now):
+            attendance_forms[kind, session.id] = row_form(form_class, session.id, registrations=confirmed)
     confirm_form = submitted if isinstance(submitted, forms.ConfirmForm) else forms.ConfirmForm(formdata=None)
     status = submitted.status() if submitted is not None else 200
     return render_template(
         "registrations/staff/overview.html", consultation=consultation, boards=boards, meetings=meetings,
         row_forms=row_forms, link_forms=link_forms, confirm_form=confirm_form, submitted=submitted,
+        meeting_cancel_forms=meeting_cancel_forms, attendance_forms=attendance_forms,
+        session_start=staff_actions.session_start, needs=needs.summary,
+        recording_basis_labels=exports.RECORDING_BASIS_LABELS,
         status_labels=exports.STATUS_LABELS, meeting_status_labels=MEETING_STATUS_LABELS), status
 
 
@@ -251,6 +288,90 @@ def set_meeting_link(meeting_id: int):
     return _back_to(consultation, f"spotkanie-{meeting.id}")
 
 
+# --- online meetings: confirm, cancel ---------------------------------------------------------
+
+def _meeting_registration(registration_id: int) -> tuple[MeetingRegistration, Consultation]:
+    registration = db.get_or_404(MeetingRegistration, registration_id)
+    meeting = db.session.get(Meeting, registration.meeting_id)
+    return registration, db.session.get(Consultation, meeting.consultation_id)
+
+
+@bp.post("/zgloszenia-na-spotkania/<int:registration_id>/potwierdz")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def confirm_meeting_registration(registration_id: int):
+    registration, consultation = _meeting_registration(registration_id)
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    try:
+        changed = staff_actions.confirm_meeting_by_staff(_actor(), registration)
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+    else:
+        if changed:
+            flash(_("Potwierdzono zapis na spotkanie: %(name)s. Link do spotkania wyślemy po terminie zapisów.",
+                    name=registration.full_name), "success")
+        else:
+            flash(_("Bez zmian: zgłoszenie %(name)s było już potwierdzone.", name=registration.full_name), "info")
+    return _back_to(consultation, f"spotkanie-{registration.meeting_id}")
+
+
+@bp.post("/zgloszenia-na-spotkania/<int:registration_id>/anuluj")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def cancel_meeting_registration(registration_id: int):
+    registration, consultation = _meeting_registration(registration_id)
+    form = forms.MeetingCancelForm(row_id=registration.id)
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    try:
+        staff_actions.cancel_meeting_by_staff(_actor(), registration, form.cancel_reason.data)
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Anulowano zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość z powodem.",
+                name=registration.full_name), "success")
+    return _back_to(consultation, f"spotkanie-{registration.meeting_id}")
+
+
+# --- attendance at a group's or a meeting's session ------------------------------------------
+
+@bp.post("/grupy/<int:group_id>/obecnosc")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def mark_group_attendance(group_id: int):
+    group = db.get_or_404(WorkingGroup, group_id)
+    return _mark_attendance(group, forms.GroupAttendanceForm, f"obecnosc-grupa-{group.id}")
+
+
+@bp.post("/spotkania/<int:meeting_id>/obecnosc")
+@permissions.require(permissions.is_staff)
+@validates_own_csrf
+def mark_meeting_attendance(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    return _mark_attendance(meeting, forms.MeetingAttendanceForm, f"obecnosc-spotkanie-{meeting.id}")
+
+
+def _mark_attendance(session: WorkingGroup | Meeting, form_class, anchor: str):
+    consultation = db.session.get(Consultation, session.consultation_id)
+    form = form_class(row_id=session.id, registrations=staff_actions.confirmed_registrations(session))
+    if not form.validate_on_submit():
+        return _overview_page(consultation, form)
+    try:
+        changed, counts = staff_actions.mark_attendance(_actor(), session, form.marks())
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+        return _back_to(consultation, anchor)
+    if changed:
+        flash(_("Zapisano obecność. Obecność: %(present)s, nieobecność: %(absent)s, bez zaznaczenia: "
+                "%(not_marked)s.", present=counts.present, absent=counts.absent, not_marked=counts.not_marked),
+              "success")
+    else:
+        flash(_("Bez zmian: obecność była już tak zaznaczona."), "info")
+    return _back_to(consultation, anchor)
+
+
 # --- exports ----------------------------------------------------------------------------------
 
 def _export_rows(consultation: Consultation) -> list[exports.ExportRow]:
@@ -300,8 +421,8 @@ def export_xlsx(slug: str):
 
 def _meeting_export_rows(consultation: Consultation) -> list[exports.MeetingExportRow]:
     """Meeting by meeting, in the order of the staff page."""
-    return [exports.MeetingExportRow(meeting, registration)
-            for meeting, registrations in _meetings(consultation) for registration in registrations]
+    return [exports.MeetingExportRow(board.meeting, registration)
+            for board in _meetings(consultation) for registration in board.registrations]
 
 
 @bp.get("/konsultacje/<slug>/zapisy-spotkania.csv")

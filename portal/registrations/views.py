@@ -9,10 +9,11 @@ from portal.consultations.models import Consultation
 from portal.consultations.services import consultation_or_404
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
-from portal.registrations import calendar, forms, services
+from portal.registrations import calendar, forms, recording, services
 from portal.registrations.models import GroupRegistration, Meeting, Status, WorkingGroup
 
 bp = Blueprint("registrations", __name__)
+bp.add_app_template_global(recording.participation, "recording_participation")
 
 
 def _consultation(slug: str) -> Consultation:
@@ -20,11 +21,13 @@ def _consultation(slug: str) -> Consultation:
 
 
 APPLICANT_FIELDS = ("full_name", "email", "phone", "organisation_name", "recording_consent",
-                    "organisation_address", "organisation_contact", "prior_activity")
+                    "organisation_address", "organisation_contact", "prior_activity",
+                    "accessibility_details", "accessibility_consent")
 
 
 def _applicant(form) -> services.Applicant:
-    return services.Applicant(**{name: form[name].data or "" for name in APPLICANT_FIELDS if name in form})
+    return services.Applicant(**{name: form[name].data or "" for name in APPLICANT_FIELDS},
+                              accessibility_needs=form.accessibility_codes())
 
 
 def _prefill() -> dict:
@@ -58,6 +61,7 @@ def group_signup(slug: str):
             return _group_form(consultation, phase, groups, form, error=error.message)
         return render_template("registrations/group_result.html", consultation=consultation,
                                registration=registration, group=group,
+                               participation=recording.participation(registration),
                                position=services.waiting_position(registration)
                                if registration.status == Status.WAITING else None)
     return _group_form(consultation, phase, groups, form, prefilled=bool(prefill))
@@ -71,7 +75,7 @@ def _group_form(consultation, phase, groups, form, error=None, prefilled=False):
         error = _("Zapisy do grup roboczych są zamknięte.")
     return render_template("registrations/group_form.html", consultation=consultation, phase=phase,
                            groups=groups, form=form, is_open=is_open, error=error,
-                           prefilled=prefilled), status
+                           prefilled=prefilled, recording=recording.current()), status
 
 
 @bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>/zapis", methods=["GET", "POST"])
@@ -81,7 +85,7 @@ def meeting_signup(slug: str, meeting_id: int):
     consultation = _consultation(slug)
     meeting = _meeting(consultation, meeting_id)
     prefill = _prefill()
-    form = forms.MeetingSignupForm(data=prefill)
+    form = forms.MeetingSignupForm.for_meeting(meeting, data=prefill)
     if form.is_submitted() and form.is_spam():
         return render_template("registrations/received.html", consultation=consultation)
     error = None
@@ -92,10 +96,11 @@ def meeting_signup(slug: str, meeting_id: int):
             error = exc.message
         else:
             return render_template("registrations/meeting_result.html", consultation=consultation,
-                                   meeting=meeting, registration=registration)
+                                   meeting=meeting, registration=registration,
+                                   participation=recording.participation(registration))
     return render_template("registrations/meeting_form.html", consultation=consultation, meeting=meeting,
                            form=form, is_open=meeting.is_open(clock.now_utc()), error=error,
-                           prefilled=bool(prefill)), \
+                           prefilled=bool(prefill), recording=recording.current()), \
         form.status() if error is None else 200
 
 

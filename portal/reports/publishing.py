@@ -78,14 +78,15 @@ class Publication:
 def report_to_show(slug: str) -> ReportView:
     """The report for the current visitor: public once published, staff also before (preview); else 404.
 
-    Four queries: the consultation with its phases, the report row, the comments (two).
+    Three queries: the consultation with its phases and the report row, the comments (two).
     """
-    consultation = db.session.scalars(
-        select(Consultation).where(Consultation.slug == slug)
+    row = db.session.execute(
+        select(Consultation, Report).outerjoin(Report, Report.consultation_id == Consultation.id)
+        .where(Consultation.slug == slug)
         .options(joinedload(Consultation.phases))).unique().first()
-    if consultation is None or not permissions.can_view_consultation(consultation):
+    if row is None or not permissions.can_view_consultation(row[0]):
         abort(404)
-    report = report_of(consultation.id)
+    consultation, report = row
     if not (report is not None and report.is_published) and not permissions.is_staff():
         abort(404)
     return ReportView(consultation, report, report_comments(consultation.id))

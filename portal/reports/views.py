@@ -29,6 +29,7 @@ from portal.reports import counts, exports, publishing
 from portal.reports.forms import ReportFilterForm, SummaryForm
 from portal.reports.models import DECISION_LABELS
 from portal.reports.services import report_comments, report_of
+from portal.registrations.materials import sessions_of
 from portal import page_cache
 
 bp = Blueprint("reports", __name__, url_prefix="")
@@ -54,7 +55,8 @@ def report(slug: str):
         versions=publishing.versions(view.consultation.id) if view.report and view.report.updated_at else [],
         outside=counts.outside_report(view.consultation.id),
         shown=filters.apply(view.data.comments), filters=filters,
-        timeline=timeline(view.consultation.phases), decision_labels=DECISION_LABELS, labels=exports))
+        timeline=timeline(view.consultation.phases), decision_labels=DECISION_LABELS, labels=exports,
+        sessions=sessions_of(view.consultation.id)))
     return response if view.is_published else _private(response)
 
 

@@ -17,9 +17,11 @@ KIND_LABELS = {
     DocumentKind.DRAFT: _l("Projekt poddany konsultacjom"),
     DocumentKind.FINAL: _l("Wersja końcowa"),
     DocumentKind.REPORT: _l("Raport z konsultacji"),
+    DocumentKind.MINUTES: _l("Protokół ze spotkania"),
     DocumentKind.OTHER: _l("Inny dokument"),
 }
-KIND_CHOICES = [(kind.value, label) for kind, label in KIND_LABELS.items()]
+# Minutes are attached to their group or meeting (staff "Materiały ze spotkania"), not added here.
+KIND_CHOICES = [(kind.value, label) for kind, label in KIND_LABELS.items() if kind != DocumentKind.MINUTES]
 TITLE_MAX = 300  # Document.title
 URL_MAX = 1000   # Document.url
 

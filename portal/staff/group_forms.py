@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Field, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    Field,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -19,6 +29,8 @@ from wtforms.validators import (
 from portal import clock
 from portal.bad_input import check_day
 from portal.forms import Form
+from portal.registrations.models import REQUIRABLE_FIELDS, Meeting
+from portal.registrations.staff_forms import JOIN_URL_MAX, https_url
 from portal.staff.services import Refusal, local_moment
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 200
@@ -42,6 +54,8 @@ class GroupDetails:
     meeting_starts_at: datetime | None
     moderator_office: str
     moderator_ngo: str
+    meeting_ends_at: datetime | None = None
+    join_url: str = ""
 
 
 @dataclass
@@ -52,6 +66,26 @@ class MeetingDetails:
     starts_at: datetime
     ends_at: datetime | None
     registration_deadline: datetime
+    required_fields: str  # names from REQUIRABLE_FIELDS, comma-separated
+
+
+# The meeting form's optional applicant fields, as staff tick them (the sign-up form's wording).
+REQUIRABLE_LABELS = {
+    "phone": _l("Telefon"),
+    "organisation_address": _l("Adres siedziby organizacji"),
+    "organisation_contact": _l("Dane kontaktowe organizacji"),
+    "prior_activity": _l("Dotychczasowe działania w organizacjach pozarządowych"),
+}
+
+
+def default_required_fields() -> list[str]:
+    """What a new meeting requires: the model's default."""
+    return Meeting.__table__.c.required_fields.default.arg.split(",")
+
+
+def _optional_https(form, field):
+    if field.data:
+        https_url(form, field)
 
 
 class _Readable:
@@ -107,6 +141,9 @@ class GroupForm(Form):
     moderator_office = StringField(_l("Moderator z urzędu"), filters=[_strip], validators=[Optional(), _length(200)])
     moderator_ngo = StringField(_l("Moderator z organizacji pozarządowych"), filters=[_strip],
                                 validators=[Optional(), _length(200)])
+    meeting_end_time = _time_field(_l("Godzina zakończenia spotkania grupy"), required=False)
+    join_url = StringField(_l("Link do spotkania online"), filters=[_strip], validators=[
+        _length(JOIN_URL_MAX), _optional_https])
 
     def __init__(self, *args, tz: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,28 +152,44 @@ class GroupForm(Form):
     @classmethod
     def for_group(cls, group, tz: str) -> GroupForm:
         day, at = local_parts(group.meeting_starts_at, tz)
+        _end_day, end = local_parts(group.meeting_ends_at, tz)
         return cls(formdata=None, tz=tz, name=group.name, description=group.description, capacity=group.capacity,
-                   meeting_day=day, meeting_time=at, moderator_office=group.moderator_office,
-                   moderator_ngo=group.moderator_ngo)
+                   meeting_day=day, meeting_time=at, meeting_end_time=end,
+                   moderator_office=group.moderator_office, moderator_ngo=group.moderator_ngo,
+                   join_url=group.join_url)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        day, at = self.meeting_day, self.meeting_time
+        day, at, end = self.meeting_day, self.meeting_time, self.meeting_end_time
         if day.data and not at.data and not at.errors:
             at.errors.append(_l("Podaj też godzinę spotkania."))
-        if at.data and not day.data and not day.errors:
+        if (at.data or end.data) and not day.data and not day.errors:
             day.errors.append(_l("Podaj też dzień spotkania."))
-        if day.data and at.data:
-            _moment(at, day.data, at.data, self.tz)
-        return valid and not day.errors and not at.errors
+        if end.data and not at.data and day.data and not at.errors:
+            at.errors.append(_l("Podaj też godzinę rozpoczęcia spotkania."))
+        starts = _moment(at, day.data, at.data, self.tz) if day.data and at.data else None
+        ends = _moment(end, day.data, end.data, self.tz) if day.data and end.data else None
+        if starts and ends and ends <= starts:
+            end.errors.append(_l("Spotkanie musi się skończyć po rozpoczęciu (tego samego dnia)."))
+        return valid and not day.errors and not at.errors and not end.errors
 
     def details(self) -> GroupDetails:
-        meeting = (local_moment(self.meeting_day.data, self.meeting_time.data, self.tz, "meeting_time")
-                   if self.meeting_day.data else None)
+        day = self.meeting_day.data
+        meeting = local_moment(day, self.meeting_time.data, self.tz, "meeting_time") if day else None
+        ends = (local_moment(day, self.meeting_end_time.data, self.tz, "meeting_end_time")
+                if day and self.meeting_end_time.data else None)
         return GroupDetails(name=self.name.data, description=self.description.data or "",
                             capacity=self.capacity.data, meeting_starts_at=meeting,
                             moderator_office=self.moderator_office.data or "",
-                            moderator_ngo=self.moderator_ngo.data or "")
+                            moderator_ngo=self.moderator_ngo.data or "", meeting_ends_at=ends,
+                            join_url=self.join_url.data or "")
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes; none ticked is an answer too (an empty list)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class MeetingForm(Form):
@@ -149,6 +202,9 @@ class MeetingForm(Form):
     end_time = _time_field(_l("Godzina zakończenia"), required=False)
     deadline_day = _day_field(_l("Zgłoszenia przyjmujemy do dnia"))
     deadline_time = _time_field(_l("do godziny"))
+    required_fields = CheckboxesField(_l("Wymagane pola formularza"), default=default_required_fields,
+                                      choices=[SelectChoice(name, label) for name, label in REQUIRABLE_LABELS.items()],
+                                      validate_choice=True)
 
     def __init__(self, *args, tz: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,7 +217,8 @@ class MeetingForm(Form):
         deadline_day, deadline_time = local_parts(meeting.registration_deadline, tz)
         return cls(formdata=None, tz=tz, title=meeting.title, topic=meeting.topic, moderators=meeting.moderators,
                    start_day=start_day, start_time=start_time, end_time=end_time,
-                   deadline_day=deadline_day, deadline_time=deadline_time)
+                   deadline_day=deadline_day, deadline_time=deadline_time,
+                   required_fields=[name for name in REQUIRABLE_FIELDS if meeting.requires(name)])
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -183,4 +240,5 @@ class MeetingForm(Form):
             starts_at=local_moment(day, self.start_time.data, self.tz, "start_time"),
             ends_at=local_moment(day, self.end_time.data, self.tz, "end_time") if self.end_time.data else None,
             registration_deadline=local_moment(self.deadline_day.data, self.deadline_time.data, self.tz,
-                                               "deadline_time"))
+                                               "deadline_time"),
+            required_fields=",".join(name for name in REQUIRABLE_FIELDS if name in (self.required_fields.data or [])))

@@ -4,7 +4,8 @@ The seat rules stay in `portal.registrations.services`: lowering a group's capac
 group and counts the seats held there with the same expression the public pages use, and is
 refused below that number; raising it passes the new seats to the waiting list at once. A group
 or meeting anyone has registered for is not deleted (its registrations would vanish with it).
-The join link of a meeting is set on the registrations page. Every change leaves an audit row.
+The join link of a meeting is set on the registrations page; a group's link, like its times, in
+the group's form (portal/registrations/links.py e-mails it). Every change leaves an audit row.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from portal.registrations.models import (
     WorkingGroup,
 )
 from portal.staff.group_forms import (
+    REQUIRABLE_LABELS,
     GroupDetails,
     GroupForm,
     MeetingDetails,
@@ -62,8 +64,9 @@ def groups_overview(consultation_id: int, now) -> list[tuple[WorkingGroup, int, 
 
 def _group_snapshot(group: WorkingGroup) -> dict:
     return {"name": group.name, "description": group.description, "capacity": group.capacity,
-            "meeting_starts_at": group.meeting_starts_at, "moderator_office": group.moderator_office,
-            "moderator_ngo": group.moderator_ngo}
+            "meeting_starts_at": group.meeting_starts_at, "meeting_ends_at": group.meeting_ends_at,
+            "moderator_office": group.moderator_office, "moderator_ngo": group.moderator_ngo,
+            "join_url": group.join_url}
 
 
 def add_group(actor, consultation: Consultation, details: GroupDetails) -> WorkingGroup:
@@ -105,6 +108,12 @@ def update_group(actor, group: WorkingGroup, details: GroupDetails, now=None) ->
     return True
 
 
+def links_already_sent(group: WorkingGroup) -> int:
+    """How many members got the group's meeting link already (a new link is not sent to them)."""
+    return db.session.scalar(select(func.count(GroupRegistration.id)).where(
+        GroupRegistration.group_id == group.id, GroupRegistration.link_sent_at.is_not(None)))
+
+
 def delete_group(actor, group: WorkingGroup) -> None:
     registered = db.session.scalar(select(func.count(GroupRegistration.id))
                                    .where(GroupRegistration.group_id == group.id))
@@ -131,7 +140,7 @@ def meetings_overview(consultation_id: int) -> list[tuple[Meeting, int]]:
 def _meeting_snapshot(meeting: Meeting) -> dict:
     return {"title": meeting.title, "topic": meeting.topic, "moderators": meeting.moderators,
             "starts_at": meeting.starts_at, "ends_at": meeting.ends_at,
-            "registration_deadline": meeting.registration_deadline}
+            "registration_deadline": meeting.registration_deadline, "required_fields": meeting.required_fields}
 
 
 def add_meeting(actor, consultation: Consultation, details: MeetingDetails) -> Meeting:
@@ -213,6 +222,7 @@ def edit_group(slug: str, group_id: int):
     if form.is_submitted():
         form = GroupForm(tz=consultation.timezone)
     if form.validate_on_submit():
+        link_before = group.join_url
         try:
             changed = update_group(_actor(), group, form.details())
         except RefusedChange as error:
@@ -220,6 +230,12 @@ def edit_group(slug: str, group_id: int):
         else:
             flash(_("Zapisano zmiany w grupie „%(name)s”.", name=group.name) if changed
                   else _("Bez zmian: grupa „%(name)s” ma już te dane.", name=group.name), "success")
+            already_sent = links_already_sent(group) if group.join_url != link_before else 0
+            if already_sent:
+                flash(ngettext("%(num)s osoba dostała już poprzedni link i nowego nie dostanie automatycznie — "
+                               "napisz do niej.",
+                               "%(num)s osób dostało już poprzedni link i nowego nie dostanie automatycznie — "
+                               "napisz do nich.", already_sent), "error")
             return redirect(url_for("staff_groups.groups", slug=slug, _anchor=f"grupa-{group.id}"), 303)
     return render_template("staff/groups.html", consultation=consultation, editing=group, form=form), form.status()
 
@@ -250,7 +266,8 @@ def meetings(slug: str):
         flash(_("Dodano spotkanie „%(title)s”.", title=meeting.title), "success")
         return redirect(url_for("staff_groups.meetings", slug=slug, _anchor=f"spotkanie-{meeting.id}"), 303)
     return render_template("staff/meetings.html", consultation=consultation, form=form,
-                           meetings=meetings_overview(consultation.id)), form.status()
+                           meetings=meetings_overview(consultation.id),
+                           required_labels=list(REQUIRABLE_LABELS.items())), form.status()
 
 
 @bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>", methods=["GET", "POST"])
@@ -283,3 +300,6 @@ def delete_meeting_action(slug: str, meeting_id: int):
         return redirect(url_for("staff_groups.meetings", slug=slug, _anchor=f"spotkanie-{meeting.id}"), 303)
     flash(_("Usunięto spotkanie „%(title)s”.", title=meeting.title), "success")
     return redirect(url_for("staff_groups.meetings", slug=slug), 303)
+
+
+from portal.staff import materials  # noqa: E402,F401  (its pages are routes of this blueprint)

@@ -358,9 +358,9 @@ def test_a_meeting_registration_confirms_by_email_and_offers_an_ics(
     expect(page.get_by_role("heading", level=2, name=MEETING_TITLE)).to_be_visible()
     assert_accessible(page)  # the empty form
 
-    for field_id in ("full_name", "email", "phone", "organisation_name"):
+    for field_id in GROUP_TEXT_FIELDS:  # a meeting asks what a working group asks
         page.locator(f"#{field_id}").fill(PERSON[field_id])
-    page.get_by_label("Wiem, że spotkanie będzie nagrywane").check()
+    page.get_by_label("Zgadzam się na nagrywanie mojego głosu i wizerunku").check()
     page.get_by_label("Przyjmuję do wiadomości informację").check()
     page.get_by_role("main").get_by_role("button", name="Zapisz mnie na spotkanie").click()
 

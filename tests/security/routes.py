@@ -35,9 +35,26 @@ MATRIX = {
     "registrations.meeting_signup": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}/zapis", PUBLIC),
     "registrations.meeting_ics": ("GET", f"/konsultacje/{SLUG}/spotkania/{{meeting_id}}.ics", PUBLIC),
     "registrations.manage": ("GET", "/zgloszenie", ALWAYS(404)),  # no private link
+    "meeting_materials.group_ics": ("GET", f"/konsultacje/{SLUG}/grupy-robocze/{{group_id}}.ics", PUBLIC),
+    "staff_groups.group_materials": ("GET", f"/zespol/konsultacje/{SLUG}/grupy/{{group_id}}/materialy", ADMIN_ONLY),
+    "staff_groups.meeting_materials": (
+        "GET", f"/zespol/konsultacje/{SLUG}/spotkania/{{meeting_id}}/materialy", ADMIN_ONLY),
+    "news.subscribe": ("GET", "/powiadomienia", PUBLIC),
+    "news.confirm": ("GET", "/powiadomienia/potwierdz/zepsuty-link", ALWAYS(404)),
+    "news.unsubscribe": ("GET", "/powiadomienia/wypisz/zepsuty-link", ALWAYS(404)),
+    "news.atom": ("GET", "/konsultacje.atom", PUBLIC),
     "registrations.confirm": ("POST", "/zgloszenie/potwierdz", ALWAYS(404)),
     "registrations.withdraw": ("GET", "/zgloszenie/wycofaj", ALWAYS(404)),
     "registrations_staff.overview": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy", STAFF),
+    "registrations_staff.confirm_meeting_registration": (
+        "POST", "/zespol/zgloszenia-na-spotkania/{meeting_registration_id}/potwierdz",
+        {**STAFF, "moderator": 303, "admin": 303}),
+    "registrations_staff.cancel_meeting_registration": (
+        "POST", "/zespol/zgloszenia-na-spotkania/{meeting_registration_id}/anuluj", STAFF),  # no reason
+    "registrations_staff.mark_group_attendance": (
+        "POST", "/zespol/grupy/{group_id}/obecnosc", {**STAFF, "moderator": 303, "admin": 303}),
+    "registrations_staff.mark_meeting_attendance": (
+        "POST", "/zespol/spotkania/{meeting_id}/obecnosc", {**STAFF, "moderator": 303, "admin": 303}),
     "registrations_staff.export_csv": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.csv", STAFF),
     "registrations_staff.export_xlsx": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy.xlsx", STAFF),
     "registrations_staff.export_meetings_csv": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy-spotkania.csv", STAFF),

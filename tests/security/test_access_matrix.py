@@ -37,13 +37,15 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, torun, mak
 def ids(target_user) -> dict:
     """Values for the URL templates: the demo's NGO user and organisation, its meeting, a registration."""
     from portal.consultations.models import Document, Phase
-    from portal.registrations.models import GroupRegistration, Meeting, WorkingGroup
+    from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, WorkingGroup
 
     return {"document_id": db.session.scalar(select(Document.id).order_by(Document.id)),
             "phase_id": db.session.scalar(select(Phase.id).order_by(Phase.id)),
-            "group_id": db.session.scalar(select(WorkingGroup.id).order_by(WorkingGroup.id)),"user_id": target_user.id, "organisation_id": target_user.organisation_id,
+            "group_id": db.session.scalar(select(WorkingGroup.id).order_by(WorkingGroup.id)),
+            "user_id": target_user.id, "organisation_id": target_user.organisation_id,
             "meeting_id": db.session.scalar(select(Meeting.id)),
             "registration_id": db.session.scalar(select(GroupRegistration.id)),
+            "meeting_registration_id": db.session.scalar(select(MeetingRegistration.id)),
             "thread_id": db.session.scalar(select(Thread.id)),
             "post_id": db.session.scalar(select(Post.id).where(Post.channel == "portal").order_by(Post.id)),
             "entry_id": db.session.scalar(select(Post.id).where(Post.channel != "portal"))}
@@ -53,9 +55,15 @@ def ids(target_user) -> dict:
 def a_registration(torun):
     """One pending registration, so that staff routes about a registration have one to act on."""
     from portal import clock
+    from portal.registrations.models import Meeting, MeetingRegistration, Status
 
     add_held_registration(torun)
     now = clock.now_utc()
+    meeting = db.session.scalar(select(Meeting).where(Meeting.consultation_id == torun.id))
+    db.session.add(MeetingRegistration(
+        meeting_id=meeting.id, status=Status.PENDING, full_name="Osoba Spotkaniowa",
+        email="spotkanie@ngo.example", organisation_name="Org", privacy_notice_version="2020-08",
+        privacy_notice_accepted_at=now, created_at=now))
     thread = Thread(consultation_id=torun.id, kind=ThreadKind.GENERAL, title="Uwagi ogólne")
     db.session.add(thread)
     db.session.flush()
