@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, spreadsheets
 from portal.audit import AuditLog
 from portal.extensions import db
 from portal.registrations import exports, retention, services
@@ -84,7 +84,7 @@ def test_csv_export_of_meetings_neutralises_formulas_and_keeps_polish_letters(mo
     assert person["Potwierdzono (czas polski)"] == "2020-08-24 12:30"
     assert person["Zgoda na nagrywanie"] == "tak"
     for row in rows:
-        assert not any(value.startswith(exports.FORMULA_STARTS) for value in row.values())
+        assert not any(value.startswith(spreadsheets.FORMULA_STARTS) for value in row.values())
 
 
 def test_xlsx_export_of_meetings_has_no_formulas_and_keeps_polish_letters(moderator_client, registered):
@@ -99,7 +99,7 @@ def test_xlsx_export_of_meetings_has_no_formulas_and_keeps_polish_letters(modera
     for row in rows:
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
-            assert not (isinstance(cell.value, str) and cell.value.startswith(exports.FORMULA_STARTS))
+            assert not (isinstance(cell.value, str) and cell.value.startswith(spreadsheets.FORMULA_STARTS))
     header = [cell.value for cell in rows[0]]
     person = {h: cell.value for h, cell in zip(header, rows[1])}
     assert person["Imię i nazwisko"] == "'" + EVIL
@@ -203,7 +203,7 @@ def test_the_new_columns_of_both_exports_neutralise_formulas(moderator_client, t
         header, row = csv.reader(io.StringIO(moderator_client.get(url).get_data().decode("utf-8-sig"), newline=""))
         person = dict(zip(header, row))
         assert set(columns) <= set(header), url
-        assert not any(value.startswith(exports.FORMULA_STARTS) for value in row), url
+        assert not any(value.startswith(spreadsheets.FORMULA_STARTS) for value in row), url
         assert person["Adres siedziby organizacji"] == "'=HYPERLINK(\"http://evil\",\"Adres\")"
         assert person["Dane kontaktowe organizacji"] == "'@SUM(1+1)"
         assert person["Dotychczasowe działania w organizacjach pozarządowych"] == "'+48 600 100 200\nwiersz drugi"
@@ -219,6 +219,6 @@ def test_the_new_columns_of_both_exports_neutralise_formulas(moderator_client, t
         assert set(NEW_COLUMNS) <= set(header), url
         for cell in rows[1]:
             assert cell.data_type != "f", (url, cell.coordinate)
-            assert not (isinstance(cell.value, str) and cell.value.startswith(exports.FORMULA_STARTS)), url
+            assert not (isinstance(cell.value, str) and cell.value.startswith(spreadsheets.FORMULA_STARTS)), url
         person = {h: cell.value for h, cell in zip(header, rows[1])}
         assert person["Potrzeby dostępności — opis"] == "'-2+3 pętla indukcyjna" and person["Obecność"] == "obecność"

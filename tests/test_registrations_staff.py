@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal import spreadsheets
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation
 from portal.extensions import db
@@ -457,7 +458,7 @@ def test_csv_export_neutralises_formulas_and_keeps_polish_letters(moderator_clie
     assert (waiting["Imię i nazwisko"], waiting["Stan"], waiting["Miejsce na liście oczekujących"]) == (
         "Osoba 200", "lista oczekujących", "1")
     for row in body:
-        assert not any(cell.startswith(exports.FORMULA_STARTS) for cell in row)
+        assert not any(cell.startswith(spreadsheets.FORMULA_STARTS) for cell in row)
 
 
 def test_xlsx_export_has_no_formulas_and_keeps_polish_letters(moderator_client, tricky):
@@ -472,7 +473,7 @@ def test_xlsx_export_has_no_formulas_and_keeps_polish_letters(moderator_client, 
     for row in rows:
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
-            assert not (isinstance(cell.value, str) and cell.value.startswith(exports.FORMULA_STARTS))
+            assert not (isinstance(cell.value, str) and cell.value.startswith(spreadsheets.FORMULA_STARTS))
     person = {h: c.value for h, c in zip(header, next(r for r in rows if r[3].value == "Zażółć Gęślą Jaźń"))}
     assert person["Nazwa organizacji"] == "'=HYPERLINK(\"http://evil\")"
     assert person["Nazwa organizacji"].startswith("'")
@@ -494,7 +495,7 @@ def test_exports_are_logged_as_personal_data_leaving_the_system(moderator_client
     ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("Fundacja", "Fundacja"), ("a=b", "a=b"), ("", ""),
     (None, None), (3, 3)])
 def test_safe_cell(value, expected):
-    assert exports.safe_cell(value) == expected
+    assert spreadsheets.safe_cell(value) == expected
 
 
 def test_control_characters_cannot_uncover_a_formula(moderator_client, signup_open):

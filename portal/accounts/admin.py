@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import mail, permissions
+from portal import mail, pagination, permissions
 from portal.accounts import admin_forms as forms, admin_services as services
 from portal.accounts.models import ROLE_LABELS, Organisation, User
 from portal.bad_input import bounded_int
@@ -27,7 +27,7 @@ def no_store(response):
 @permissions.require(permissions.is_admin)
 def list_users():
     search = request.args.get("q", "").strip()
-    page = services.find_users(search, request.args.get("strona", 1, type=int))
+    page = services.find_users(search, pagination.requested_page())
     return render_template("accounts/admin/users.html", page=page, search=search, outbox=mail.status())
 
 

@@ -5,7 +5,6 @@ request's one commit); nothing here commits.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,7 +13,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal import audit, clock, mail
+from portal import audit, clock, mail, pagination
 from portal.accounts.models import ROLE_LABELS, Organisation, Role, User
 from portal.audit import AuditLog
 from portal.extensions import db
@@ -171,19 +170,11 @@ def _tell_user(user: User, template: str, **context) -> None:
 # --- Finding users --------------------------------------------------------------------------
 
 @dataclass
-class UserPage:
+class UserPage(pagination.Paged):
     users: list[User]
     number: int
     pages: int
     total: int
-
-    @property
-    def previous(self) -> int | None:
-        return self.number - 1 if self.number > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.number + 1 if self.number < self.pages else None
 
 
 def find_users(search: str = "", page: int = 1, per_page: int = USERS_PER_PAGE) -> UserPage:
@@ -198,10 +189,10 @@ def find_users(search: str = "", page: int = 1, per_page: int = USERS_PER_PAGE) 
                                 User.display_name.icontains(search, autoescape=True),
                                 Organisation.name.icontains(search, autoescape=True)))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    number = min(max(1, page), pages)
-    users = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc())
-                               .limit(per_page).offset((number - 1) * per_page)).all()
+    pages = pagination.page_count(total, per_page)
+    number = pagination.clamped(page, total, per_page)
+    users = db.session.scalars(pagination.page_of(query.order_by(User.created_at.desc(), User.id.desc()),
+                                                  number, per_page)).all()
     return UserPage(users=list(users), number=number, pages=pages, total=total)
 
 

@@ -1,11 +1,12 @@
-"""Account rules: sign-up, verification, login/logout, password and e-mail changes, erasure."""
+"""Account rules: sign-up, verification, login checks, password and e-mail changes, erasure.
+
+No request or session here: the browser session (log in, log out) is sessions.py's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import session, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
 from portal import clock, mail
@@ -111,23 +112,9 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def log_in(user: User) -> None:
-    """Start a fresh session for the user (nothing carried over from before login)."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-    login_user(user)
-
-
-def log_out(user: User) -> None:
-    """End the session everywhere: every copy of the login cookie stops working."""
+def end_every_session(user: User) -> None:
+    """Every copy of the user's login cookie stops working (the session version goes up)."""
     _bump_session_version(user)
-    logout_user()
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
 
 
 def _bump_session_version(user: User) -> None:
@@ -173,8 +160,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not user.check_password(current_password):
         raise WrongPassword()
     user.set_password(new_password)
-    _bump_session_version(user)
-    log_in(user)  # this session continues; copies of the old cookie do not
+    _bump_session_version(user)  # the caller starts this browser's session anew (sessions.log_in)
     mail.queue(user.email, "password_changed", user=user)
 
 
@@ -226,8 +212,6 @@ def delete_account(user: User, current_password: str) -> None:
     admin_services.lock_admins(None, user)
     admin_services.keep_an_admin(user)
     erase_personal_data(user)
-    logout_user()
-    session.clear()
 
 
 def erase_personal_data(user: User) -> None:

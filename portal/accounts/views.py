@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from portal import clock, equal_time
-from portal.accounts import admin_services, forms, known_browsers, services, tokens
+from portal.accounts import admin_services, forms, known_browsers, services, sessions, tokens
 from portal.extensions import limiter
 from portal.forms import validates_own_csrf
 from portal.urls import local_path_or
@@ -55,7 +55,7 @@ def verify_email():
     if outcome == "verified" and not current_user.is_authenticated:
         # The first opening of a sign-up link logs the new person in (sign-up itself does not,
         # so that its answer is the same for a taken address); the mailbox vouches for the browser.
-        services.log_in(user)  # a fresh session: the message comes after it
+        sessions.log_in(user)  # a fresh session: the message comes after it
         flash(messages[outcome], "success")
         return known_browsers.remember(redirect(url_for("accounts.profile")), user.email)
     flash(messages[outcome], "success")
@@ -90,7 +90,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            services.log_in(user)
+            sessions.log_in(user)
             return known_browsers.remember(
                 redirect(local_path_or(form.next.data, url_for("consultations.home"))), user.email)
         form.password.errors.append(_("Nieprawidłowy adres e-mail lub hasło."))
@@ -119,7 +119,7 @@ def too_many_attempts(error):
 @bp.post("/wyloguj")
 @login_required
 def logout():
-    services.log_out(current_user._get_current_object())
+    sessions.log_out(current_user._get_current_object())
     flash(_("Wylogowano."), "success")
     return redirect(url_for("consultations.home"))
 
@@ -196,6 +196,7 @@ def change_password():
         except services.AccountError as error:
             form.current_password.errors.append(error.message)
         else:
+            sessions.log_in(current_user._get_current_object())  # this one continues; old copies do not
             flash(_("Hasło zostało zmienione. Inne zalogowane urządzenia zostały wylogowane."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), form.status()
@@ -248,12 +249,14 @@ def delete_account():
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            services.delete_account(current_user._get_current_object(), form.current_password.data)
+            user = current_user._get_current_object()
+            services.delete_account(user, form.current_password.data)
         except services.AccountError as error:
             form.current_password.errors.append(error.message)
         except admin_services.AdminError as error:
             form.confirm.errors.append(error.message)
         else:
+            sessions.forget(user)
             flash(_("Konto zostało usunięte, a Twoje dane osobowe wymazane."), "success")
             return redirect(url_for("consultations.home"))
     return render_template("accounts/delete_account.html", form=form), form.status()

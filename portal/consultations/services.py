@@ -12,7 +12,7 @@ from portal import clock
 from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
 from portal.registrations.models import Meeting, WorkingGroup
-from portal.registrations.services import groups_with_seats
+from portal.registrations.services import Availability, groups_with_seats
 from portal.reports.counts import CommentCounts, counted_threads
 from portal.reports.models import Report
 
@@ -62,18 +62,6 @@ def timeline(phases: list[Phase], now: datetime | None = None) -> Timeline:
     return result
 
 
-def consultation_or_404(slug: str, public: bool = True) -> Consultation:
-    """The consultation named by a URL; 404 if none, or (public pages) a draft for a non-staff visitor."""
-    from flask import abort
-
-    from portal import permissions
-
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None or (public and not permissions.can_view_consultation(consultation)):
-        abort(404)
-    return consultation
-
-
 def public_consultations(now: datetime | None = None) -> tuple[list[Consultation], list[Consultation]]:
     """Published consultations split into (current, archive); one query plus one for phases.
 
@@ -100,7 +88,7 @@ def public_consultations(now: datetime | None = None) -> tuple[list[Consultation
 @dataclass
 class Announcement:
     consultation: Consultation
-    groups: list[tuple[WorkingGroup, int]]  # with the seats held in each
+    groups: list[tuple[WorkingGroup, Availability]]  # with the seats of each
     meetings: list[Meeting]
     threads: list  # the forum's threads (portal.forum.models.Thread), section threads first
     counts: CommentCounts  # comments and replies per thread (portal.reports.counts)

@@ -16,11 +16,11 @@ from sqlalchemy import func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import joinedload
 
-from portal import permissions
+from portal import pagination, permissions
 from portal.atom import ATOM, utc_timestamp, xml_text
 from portal.accounts.models import DELETED_NAME
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forum import services
 from portal.forum.models import Post, PostState, Thread
@@ -39,11 +39,6 @@ def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug)
 
 
-def _page() -> int:
-    page = request.args.get("strona", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-
-
 def _author_name(post: Post) -> str:
     return post.author.shown_name if post.author else DELETED_NAME
 
@@ -58,10 +53,10 @@ class Hit:
 
 
 @dataclass
-class SearchResults:
+class SearchResults(pagination.Paged):
     hits: list[Hit]
     total: int
-    page: int
+    number: int
     pages: int
 
 
@@ -113,7 +108,7 @@ def search_comments(consultation: Consultation, user, query: str, page: int = 1)
         .join(Thread, Thread.id == Post.thread_id).where(*conditions)
         .options(joinedload(Post.author), joinedload(Post.organisation)),
         query, words)
-    rows = db.session.execute(statement.limit(RESULTS_PER_PAGE).offset((page - 1) * RESULTS_PER_PAGE)).all()
+    rows = db.session.execute(pagination.page_of(statement, page, RESULTS_PER_PAGE)).all()
     if rows:
         total = rows[0].total
     elif page > 1:
@@ -122,7 +117,7 @@ def search_comments(consultation: Consultation, user, query: str, page: int = 1)
         total = 0
     pattern = _highlight_pattern(words, whole_words=db.session.get_bind().dialect.name == "postgresql")
     hits = [Hit(row.Post, row.title, snippet(row.Post.body_html, pattern)) for row in rows]
-    return SearchResults(hits, total, page, max(1, -(-total // RESULTS_PER_PAGE)))
+    return SearchResults(hits, total, page, pagination.page_count(total, RESULTS_PER_PAGE))
 
 
 def _highlight_pattern(words: list[str], whole_words: bool) -> re.Pattern | None:
@@ -170,7 +165,7 @@ def search(slug: str):
     if query and len(query) < SEARCH_MIN_LENGTH:
         error = _("Wpisz co najmniej %(min)s znaki.", min=SEARCH_MIN_LENGTH)
     elif query:
-        results = search_comments(consultation, current_user, query, _page())
+        results = search_comments(consultation, current_user, query, pagination.requested_page())
     return render_template("forum/search.html", consultation=consultation, query=query, error=error,
                            results=results, per_page=RESULTS_PER_PAGE)
 

@@ -1,6 +1,6 @@
 """Forum rules: who may post where and when, writing, replying, editing, reading a thread.
 
-"May this person post here now?" is answered in exactly one place: `may_post`.
+"May this person post here now?" is answered in exactly one place: `permissions.can_comment`.
 """
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, literal, or_, select, true, update
 from sqlalchemy.orm import joinedload
 
-from portal import clock, formatting, mail, permissions
+from portal import clock, pagination, permissions
 from portal.accounts.models import User
 from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.extensions import db
 from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, PostState, Subscription,
                                  Thread, ThreadKind)
+from portal.forum.notifications import notify_about
 from portal.moderation.services import initial_state
 from portal.reports import counts
 from portal.reports.models import Report
@@ -54,14 +55,7 @@ class PostingRefused(Exception):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-    official: bool = False  # staff writing outside the window: the office's reply
-
-    def __bool__(self) -> bool:
-        return self.allowed
+Decision = permissions.Decision  # a rule's answer (portal.permissions)
 
 
 def load_thread(slug: str, thread_id: int) -> Thread | None:
@@ -86,37 +80,12 @@ def comment_window(consultation_id: int) -> Phase | None:
                                                  Phase.kind == PhaseKind.E_CONSULTATION))
 
 
-def window_state(window: Phase | None, now: datetime) -> str:
-    if window is None or now < window.starts_at:
-        return "before"
-    return "open" if now < window.ends_at else "after"
+window_state = permissions.window_state
 
 
 def may_post(user, thread: Thread | None, window: Phase | None, now: datetime | None = None) -> Decision:
-    """May this person post (a thread, a comment, a reply, an edit) here now?"""
-    now = now or clock.now_utc()
-    state = window_state(window, now)
-    if not permissions.is_authenticated(user):
-        return Decision(False, str(_l("Zaloguj się, aby zgłosić uwagę.")))
-    if permissions.is_staff(user):
-        return Decision(True, official=state != "open")
-    if not user.is_verified:
-        return Decision(False, str(_l("Potwierdź adres e-mail, aby zgłaszać uwagi.")))
-    if user.is_blocked(now):
-        until = (str(_l("do %(date)s", date=formatting.end_date(user.blocked_until)))
-                 if user.blocked_until else str(_l("bezterminowo")))
-        return Decision(False, str(_l("Twoje konto jest zablokowane (%(until)s). Powód: %(reason)s",
-                                      until=until, reason=user.block_reason)))
-    if thread is not None and thread.is_locked:
-        return Decision(False, str(_l("Ten wątek jest zamknięty dla nowych uwag.")))
-    if state == "before":
-        when = formatting.local_datetime(window.starts_at) if window else ""
-        return Decision(False, str(_l("Zgłaszanie uwag rozpocznie się %(when)s.", when=when))
-                        if window else str(_l("Zgłaszanie uwag nie zostało jeszcze zaplanowane.")))
-    if state == "after":
-        return Decision(False, str(_l("Zgłaszanie uwag zakończyło się %(date)s",
-                                      date=formatting.end_date(window.ends_at))))
-    return Decision(True)
+    """May this person post (a thread, a comment, a reply, an edit) here now? (`permissions.can_comment`)"""
+    return permissions.can_comment(user, thread, window, now)
 
 
 def _pad(post_id: int) -> str:
@@ -180,12 +149,11 @@ def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None =
     """Write a comment or a reply; the author then follows the thread."""
     now = now or clock.now_utc()
     window = window if window is not None else comment_window(thread.consultation_id)
-    decision = may_post(user, thread, window, now)
+    decision = (permissions.can_reply(user, parent, thread, window, now) if parent is not None
+                else permissions.can_comment(user, thread, window, now))
     if not decision:
         raise PostingRefused(decision.reason)
     body = _check_text(user, thread, body, now)
-    if parent is not None and parent.thread_id != thread.id:
-        raise PostingRefused(_l("Odpowiedź musi być w tym samym wątku."))
     post = Post(thread_id=thread.id, parent_id=parent.id if parent else None, author_id=user.id,
                 organisation_id=user.organisation_id if on_behalf and user.organisation_id else None,
                 paragraph_number=paragraph if thread.section_id and paragraph else None,
@@ -244,18 +212,6 @@ class EditOutcome(enum.StrEnum):
     UNCHANGED = "unchanged"
 
 
-def edit_refusal(user, post: Post) -> str | None:
-    """Why this person can't edit this comment (whatever the window), or None."""
-    if not permissions.is_authenticated(user) or post.author_id != user.id:
-        return str(_l("Możesz edytować tylko własne uwagi."))
-    if post.state == PostState.REJECTED:
-        return str(_l("Tej uwagi nie można edytować: moderator jej nie opublikował. Jej treść jest "
-                      "w wiadomości z powodem odrzucenia — możesz ją poprawić i wysłać jako nową uwagę."))
-    if post.state == PostState.HIDDEN:
-        return str(_l("Tej uwagi nie można edytować: została ukryta przez moderatora."))
-    return None
-
-
 def edit_needs_review(user: User, post: Post, consultation: Consultation) -> bool:
     """A new text of this published comment waits for a moderator (the rule for new comments)."""
     return post.state == PostState.APPROVED and initial_state(user, consultation) == PostState.PENDING
@@ -270,13 +226,10 @@ def edit_comment(user: User, post: Post, body: str, now: datetime | None = None)
     itself is a compare-and-set on it: a decision taken meanwhile is never overwritten.
     """
     now = now or clock.now_utc()
-    refusal = edit_refusal(user, post)
-    if refusal:
-        raise PostingRefused(refusal)
     thread = db.session.get(Thread, post.thread_id)
-    decision = may_post(user, thread, comment_window(thread.consultation_id), now)
-    if not decision or decision.official:
-        raise PostingRefused(decision.reason or _l("Uwag nie można już edytować."))
+    decision = permissions.can_edit(user, post, thread, comment_window(thread.consultation_id), now)
+    if not decision:
+        raise PostingRefused(decision.reason)
     body = _checked_body(body)
     if body == (post.proposed_body if post.proposed_at is not None else post.body):
         return EditOutcome.UNCHANGED
@@ -312,29 +265,6 @@ def unsubscribe(user: User, thread: Thread) -> None:
         db.session.delete(subscription)
 
 
-def notify_about(post: Post, thread: Thread, parent: Post | None) -> None:
-    """E-mail the author of the comment replied to, and the thread's followers (once each)."""
-    author_id = post.author_id
-    told = {author_id}
-    link = url_for("forum.permalink", post_id=post.id, _external=True)
-    author = db.session.get(User, author_id)
-    author_name = author.display_name if author else str(_l("Konto usunięte"))
-    if parent is not None and parent.author_id not in told:
-        parent_author = db.session.get(User, parent.author_id) if parent.author_id else None
-        if parent_author and parent_author.is_active and parent_author.notify_replies:
-            mail.queue(parent_author.email, "forum_reply", post=post, thread=thread, link=link,
-                       author_name=author_name)
-        told.add(parent.author_id)
-    followers = db.session.scalars(
-        select(User).join(Subscription, Subscription.user_id == User.id)
-        .where(Subscription.thread_id == thread.id, User.notify_subscriptions.is_(True),
-               User.deleted_at.is_(None), User.id.not_in(told))
-    ).all()
-    for follower in followers:
-        mail.queue(follower.email, "forum_new_comment", post=post, thread=thread, link=link,
-                   author_name=author_name)
-
-
 # --- reading ----------------------------------------------------------------------------------
 
 def visible_to(user):
@@ -368,13 +298,13 @@ def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
     signed_in = permissions.is_authenticated(user)
     following = (exists().where(Subscription.user_id == user.id, Subscription.thread_id == thread.id)
                  if signed_in else literal(False))
-    roots = db.session.execute(
+    roots = db.session.execute(pagination.page_of(
         select(Post.id, func.count().over().label("total"), following.label("following"),
                counts.comments_in_report_column(thread.consultation_id).label("comments"), Report)
         .select_from(Post).join(Thread, Thread.id == Post.thread_id)
         .outerjoin(Report, Report.consultation_id == Thread.consultation_id)
         .where(Post.thread_id == thread.id, Post.depth == 0, visible)
-        .order_by(Post.id).limit(ROOTS_PER_PAGE).offset((page - 1) * ROOTS_PER_PAGE)
+        .order_by(Post.id), page, ROOTS_PER_PAGE)
     ).all()
     total = roots[0].total if roots else _count_roots(thread, visible) if page > 1 else 0
     root_ids = [row.id for row in roots]
@@ -383,7 +313,7 @@ def thread_page(thread: Thread, user, page: int = 1) -> ThreadPage:
         .options(joinedload(Post.author), joinedload(Post.organisation))
         .order_by(Post.path)
     ).all() if root_ids else []
-    pages = max(1, -(-total // ROOTS_PER_PAGE))
+    pages = pagination.page_count(total, ROOTS_PER_PAGE)
     follows = bool(roots[0].following) if roots else is_following(user, thread)
     if roots:
         comments, report = int(roots[0].comments or 0), roots[0].Report

@@ -16,7 +16,7 @@ from wtforms.validators import ValidationError
 
 from portal import permissions
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 from portal.forum import drafts
 

@@ -4,10 +4,10 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import clock, permissions
+from portal import clock, pagination, permissions
 from portal.bad_input import bounded_int
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.forum import forms, services
@@ -104,8 +104,7 @@ def _editor_submission(form, send):
 
 
 def _page() -> int:
-    page = request.args.get("strona", "1")
-    return int(page) if page.isdigit() and int(page) > 0 else 1
+    return pagination.requested_page()
 
 
 def _reply_target(thread: Thread, parent_id: str | None) -> Post | None:
@@ -163,9 +162,11 @@ def edit(post_id: int):
     if post is None:
         abort(404)
     if post.author_id != current_user.id:
-        abort(403)
+        abort(403)  # someone else's comment: no page (the rule's reasons are for its author)
     thread = db.session.get(Thread, post.thread_id)
     consultation = db.session.get(Consultation, thread.consultation_id)
+    # The page says at once why the author can't change the comment now, and offers no "Zapisz".
+    decision = permissions.can_edit(current_user, post, thread, services.comment_window(consultation.id))
     # The author carries on from their latest text, also while it waits for a moderator.
     latest = post.proposed_body if post.proposed_at is not None else post.body
     form = forms.EditForm(body=latest) if request.method == "GET" else forms.EditForm()
@@ -179,7 +180,7 @@ def edit(post_id: int):
     if done:
         return done
     return render_template("forum/edit.html", consultation=consultation, thread=thread, post=post, form=form,
-                           preview=preview, refusal=refusal or services.edit_refusal(current_user, post),
+                           preview=preview, refusal=refusal or decision.reason, may_send=bool(decision),
                            reviewed=services.edit_needs_review(_user(), post, consultation)), status
 
 
@@ -199,7 +200,7 @@ def revisions(post_id: int):
     post = db.session.get(Post, post_id)
     if post is None:
         abort(404)
-    if not (permissions.is_staff() or post.author_id == current_user.id):
+    if not permissions.can_see_revisions(current_user, post):
         abort(403)
     thread = db.session.get(Thread, post.thread_id)
     history = db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)

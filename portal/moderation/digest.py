@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from sqlalchemy import case, func, or_, select, update
 
 from portal import clock, mail
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.extensions import db
 from portal.forum.models import Post, Thread
 from portal.moderation.models import Flag
@@ -107,7 +107,7 @@ def send_digests(now: datetime | None = None) -> int:
     """
     now = now or clock.now_utc()
     recipients = db.session.scalars(
-        select(User).where(User.moderation_digest.is_(True), User.role.in_((Role.MODERATOR, Role.ADMIN)),
+        select(User).where(User.moderation_digest.is_(True), User.is_staff,
                            User.deleted_at.is_(None),
                            or_(User.digest_sent_at.is_(None), User.digest_sent_at <= now - INTERVAL))
         .order_by(User.id)

@@ -73,17 +73,12 @@ def has_reported(user: User, post: Post) -> bool:
 
 
 def refusal(user: User, post: Post) -> str | None:
-    """Why this person may not report this comment (None: they may)."""
-    if permissions.is_staff(user):
-        return str(_l("Moderatorzy nie zgłaszają uwag: możesz od razu zdecydować o tej uwadze "
-                      "w narzędziach moderatora wątku."))
-    if post.author_id == user.id:
-        return str(_l("Nie możesz zgłosić własnej uwagi."))
-    if post.state != PostState.APPROVED:
-        return str(_l("Tej uwagi nie można zgłosić: nie jest opublikowana albo została już ukryta."))
-    if has_reported(user, post):
-        return str(ALREADY_REPORTED)
-    return None
+    """Why this person may not report this comment (None: they may): the rule of
+    permissions.can_report, and not twice."""
+    decision = permissions.can_report(user, post)
+    if not decision:
+        return decision.reason
+    return str(ALREADY_REPORTED) if has_reported(user, post) else None
 
 
 def report(reporter: User, post: Post, reason: FlagReason, note: str = "", now: datetime | None = None) -> Flag:

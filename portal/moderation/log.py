@@ -1,9 +1,6 @@
 """The moderation log as data: filters, rows in words, pages and CSV (views: records.py)."""
 from __future__ import annotations
 
-import csv
-import io
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,14 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from portal import bad_input, clock, permissions
-from portal.accounts.models import Role, User
+from portal import bad_input, clock, pagination, permissions, spreadsheets
+from portal.accounts.models import User
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, Thread
 from portal.moderation.log_words import TARGET_LABELS, action_label, describe
-from portal.registrations.exports import safe_cell
 
 
 ROWS_PER_PAGE = 50
@@ -223,29 +219,20 @@ def _row(record, external: bool = False) -> LogRow:
 
 
 @dataclass
-class LogPage:
+class LogPage(pagination.Paged):
     rows: list[LogRow]
     number: int
     pages: int
     total: int
 
-    @property
-    def previous(self) -> int | None:
-        return self.number - 1 if self.number > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.number + 1 if self.number < self.pages else None
-
 
 def log_page(log_filter: LogFilter, page: int = 1, per_page: int = ROWS_PER_PAGE) -> LogPage:
     """One page of the filtered log, newest first: two queries (count and page) whatever its size."""
     total = db.session.scalar(_filtered(select(func.count(AuditLog.id)).select_from(AuditLog), log_filter))
-    pages = max(1, math.ceil(total / per_page))
-    number = min(max(1, page), pages)
-    records = db.session.execute(_rows_query().where(*log_filter.conditions())
-                                 .limit(per_page).offset((number - 1) * per_page)).all()
-    return LogPage([_row(record) for record in records], number, pages, total)
+    number = pagination.clamped(page, total, per_page)
+    records = db.session.execute(pagination.page_of(_rows_query().where(*log_filter.conditions()),
+                                                    number, per_page)).all()
+    return LogPage([_row(record) for record in records], number, pagination.page_count(total, per_page), total)
 
 
 def log_rows(log_filter: LogFilter) -> list[LogRow]:
@@ -259,7 +246,7 @@ def moderator_choices() -> list[Person]:
     acted = select(AuditLog.actor_id).where(AuditLog.actor_id.is_not(None)).distinct()
     found = db.session.execute(
         select(User.id, User.display_name, User.deleted_at)
-        .where(or_(and_(User.role.in_((Role.MODERATOR, Role.ADMIN)), User.deleted_at.is_(None)),
+        .where(or_(and_(User.is_staff, User.deleted_at.is_(None)),
                    User.id.in_(acted)))
         .order_by(User.deleted_at.is_not(None), User.display_name, User.id)
     ).all()
@@ -277,22 +264,16 @@ def _local(moment: datetime) -> str:
 
 
 def to_csv(rows: list[LogRow]) -> bytes:
-    """UTF-8 with a byte-order mark, comma separated, RFC 4180 quoting; no cell is ever a formula."""
+    """The rows as CSV (`portal.spreadsheets`: byte-order mark, comma, RFC 4180; never a formula)."""
     header = [_("Kiedy (czas polski)"), _("Kto"), _("Działanie"), _("Czego dotyczy"), _("Link"),
               _("Wątek lub konsultacja"), _("Użytkownik, którego dotyczy"), _("Numer konta użytkownika"),
               _("Powód"), _("Przed"), _("Po"), _("Treść przed"), _("Treść po")]
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([safe_cell(title) for title in header])
-    for row in rows:
-        values = [
-            _local(row.entry.at), row.actor.name if row.actor else _("system"), row.action, row.target,
-            row.target_url or "", row.target_detail, row.concerned.name if row.concerned else "",
-            str(row.concerned.id) if row.concerned else "", row.entry.reason, row.before, row.after,
-            row.body_before, row.body_after if row.body_changed else "",
-        ]
-        writer.writerow([safe_cell(value) for value in values])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheets.to_csv(header, ([
+        _local(row.entry.at), row.actor.name if row.actor else _("system"), row.action, row.target,
+        row.target_url or "", row.target_detail, row.concerned.name if row.concerned else "",
+        str(row.concerned.id) if row.concerned else "", row.entry.reason, row.before, row.after,
+        row.body_before, row.body_after if row.body_changed else "",
+    ] for row in rows))
 
 
 class ModerationLog:

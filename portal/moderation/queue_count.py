@@ -6,7 +6,7 @@ role, so for participants (most requests) the database never evaluates them.
 """
 from sqlalchemy import case, func, literal, select
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.extensions import db
 from portal.forum.models import Post
 from portal.moderation.models import Flag
@@ -14,7 +14,7 @@ from portal.moderation.services import awaiting_approval
 
 _pending = select(func.count(Post.id)).where(awaiting_approval()).scalar_subquery()
 _flagged = select(func.count(func.distinct(Flag.post_id))).where(Flag.resolved_at.is_(None)).scalar_subquery()
-_queue = case((User.role.in_((Role.MODERATOR, Role.ADMIN)), _pending + _flagged), else_=literal(0))
+_queue = case((User.is_staff, _pending + _flagged), else_=literal(0))
 
 
 def user_with_queue_count(user_id: int) -> User | None:

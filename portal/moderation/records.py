@@ -15,8 +15,8 @@ from __future__ import annotations
 from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user
 
-from portal import audit, bad_input, clock, permissions
-from portal.consultations.services import consultation_or_404
+from portal import audit, bad_input, clock, pagination, permissions
+from portal.consultations.lookup import consultation_or_404
 from portal.moderation.log import SYSTEM, LogFilter, ModerationLog, log_page, log_rows, moderator_choices, to_csv
 from portal.moderation.log_words import ACTION_GROUPS
 from portal.moderation.statistics import MODE_DESCRIPTIONS, transparency_numbers
@@ -36,7 +36,7 @@ def _no_store(response):
 @permissions.require(permissions.is_staff)
 def log():
     log_filter = LogFilter.from_args(request.args)
-    page = log_page(log_filter, request.args.get("strona", 1, type=int))
+    page = log_page(log_filter, pagination.requested_page())
     response = make_response(render_template(
         "moderation/log.html", page=page, log_filter=log_filter, moderators=moderator_choices(),
         action_groups=ACTION_GROUPS, system=SYSTEM))

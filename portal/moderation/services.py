@@ -20,6 +20,7 @@ from portal.audit import AuditLog
 from portal.consultations.models import Consultation, ModerationMode
 from portal.extensions import db
 from portal.forum.models import Post, PostRevision, PostState, Thread
+from portal.forum.notifications import notify_about
 from portal.reports.services import number_late_comment
 from portal.sanitize import render_markdown
 
@@ -117,8 +118,6 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
             now: datetime | None = None) -> None:
     """Publish a pending comment (optionally with the moderator's edit, kept as a revision),
     or the waiting new text of a published one."""
-    from portal.forum.services import notify_about
-
     now = now or clock.now_utc()
     if waits_as_edit(post):
         if edited_body is not None and edited_body.strip() and edited_body.strip() != post.proposed_body:

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from portal import audit, permissions
 from portal.consultations.models import ModerationMode
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 
 bp = Blueprint("moderation_settings", __name__)

@@ -14,9 +14,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from portal import permissions
+from portal import pagination, permissions
 from portal.accounts import admin_services
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.formatting import end_date
@@ -99,7 +99,7 @@ def _report_page(post, thread, consultation, form, refusal):
 # --- decisions on reports ---------------------------------------------------------------------
 
 @bp.post("/moderacja/uwagi/<int:post_id>/zgloszenia/uznaj")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def agree_flags(post_id: int):
     post, thread, consultation = _post_in_context(post_id)
@@ -115,7 +115,7 @@ def agree_flags(post_id: int):
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/zgloszenia/oddal")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def dismiss_flags(post_id: int):
     post, thread, consultation = _post_in_context(post_id)
@@ -149,7 +149,7 @@ def decision_forms(flagged: flags.FlaggedPost, submitted=None) -> tuple[forms.Ag
 # --- thread tools -----------------------------------------------------------------------------
 
 @bp.get("/moderacja/watki/<int:thread_id>/narzedzia", endpoint="thread_tools")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def show_thread_tools(thread_id: int):
     """The thread's tools page (endpoint `thread_tools`; the module of that name is the service)."""
     thread, consultation = _thread_in_context(thread_id)
@@ -165,8 +165,7 @@ def _tools_page(thread: Thread, consultation: Consultation, *, submitted: dict |
         # A decision sent about a comment whose reports are already closed (or a broken form).
         refusal = refusal or _("Zgłoszenia tej uwagi zostały już rozpatrzone albo strona była nieaktualna. "
                                "Sprawdź aktualny stan poniżej.")
-    page_number = request.args.get("strona", "1")
-    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    page_number = pagination.requested_page()
     page = forum.thread_page(thread, _actor(), page_number)
     return render_template("moderation/thread_tools.html", thread=thread, consultation=consultation,
                            flagged=flagged, decisions=decisions,
@@ -184,35 +183,35 @@ def _thread_switch(thread_id: int, change, done: str, unchanged: str):
 # One-button forms: the global CSRF check guards them (nothing typed to give back).
 
 @bp.post("/moderacja/watki/<int:thread_id>/zamknij")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def lock_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.lock, _("Wątek jest zamknięty dla nowych uwag."),
                           _("Bez zmian: wątek był już zamknięty."))
 
 
 @bp.post("/moderacja/watki/<int:thread_id>/otworz")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def unlock_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.unlock, _("Wątek jest znów otwarty dla uwag."),
                           _("Bez zmian: wątek był już otwarty."))
 
 
 @bp.post("/moderacja/watki/<int:thread_id>/przypnij")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def pin_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.pin, _("Wątek jest przypięty na początku forum."),
                           _("Bez zmian: wątek był już przypięty."))
 
 
 @bp.post("/moderacja/watki/<int:thread_id>/odepnij")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def unpin_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.unpin, _("Wątek nie jest już przypięty."),
                           _("Bez zmian: wątek nie był przypięty."))
 
 
 @bp.post("/moderacja/watki/<int:thread_id>/tytul")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def rename_thread(thread_id: int):
     thread, consultation = _thread_in_context(thread_id)
@@ -247,14 +246,14 @@ def _move_page(post, thread, consultation, form, refusal=None, status=200):
 
 
 @bp.get("/moderacja/uwagi/<int:post_id>/przenies")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def move_post_form(post_id: int):
     post, thread, consultation = _post_in_context(post_id)
     return _move_page(post, thread, consultation, _move_form(post, thread, formdata=False))
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/przenies")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def move_post(post_id: int):
     post, thread, consultation = _post_in_context(post_id)
@@ -279,7 +278,7 @@ def move_post(post_id: int):
 def _participant(user_id: int) -> User:
     """Moderators' user tools act on participants only (staff accounts are the admin's)."""
     user = db.get_or_404(User, user_id)
-    if user.role != Role.PARTICIPANT:
+    if not permissions.can_moderate_account(current_user, user):
         abort(403)
     return user
 
@@ -307,13 +306,13 @@ def _back_to_user(user: User):
 
 
 @bp.get("/moderacja/uzytkownicy/<int:user_id>")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def user_tools(user_id: int):
     return _user_page(db.get_or_404(User, user_id))
 
 
 @bp.post("/moderacja/uzytkownicy/<int:user_id>/blokada")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def block_user(user_id: int):
     user = _participant(user_id)
@@ -332,7 +331,7 @@ def block_user(user_id: int):
 
 
 @bp.post("/moderacja/uzytkownicy/<int:user_id>/odblokowanie")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def unblock_user(user_id: int):
     user = _participant(user_id)
@@ -350,7 +349,7 @@ def unblock_user(user_id: int):
 
 
 @bp.post("/moderacja/uzytkownicy/<int:user_id>/zaufany")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def set_trusted(user_id: int):
     user = _participant(user_id)

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from portal import permissions
+from portal import pagination, permissions
 from portal.accounts.models import User
 from portal.consultations.models import Consultation
 from portal.extensions import db
@@ -79,19 +79,11 @@ class QueueItem:
 
 
 @dataclass
-class QueuePage:
+class QueuePage(pagination.Paged):
     items: list[QueueItem]
     number: int
     pages: int
     total: int
-
-    @property
-    def previous(self) -> int | None:
-        return self.number - 1 if self.number > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.number + 1 if self.number < self.pages else None
 
 
 def _open_flags():
@@ -119,11 +111,10 @@ def queue_page(consultation_id: int | None, number: int) -> QueuePage:
              .where(waiting))
     if consultation_id is not None:
         query = query.where(Thread.consultation_id == consultation_id)
-    rows = db.session.execute(
+    rows = db.session.execute(pagination.page_of(
         query.options(joinedload(Post.author), joinedload(Post.organisation))
-        .order_by(func.coalesce(flagged.c.first_at, Post.proposed_at, Post.created_at), Post.id)
-        .limit(PER_PAGE).offset((number - 1) * PER_PAGE)
-    ).all()
+        .order_by(func.coalesce(flagged.c.first_at, Post.proposed_at, Post.created_at), Post.id),
+        number, PER_PAGE)).all()
     if rows:
         total = rows[0].total
     elif number > 1:
@@ -137,7 +128,7 @@ def queue_page(consultation_id: int | None, number: int) -> QueuePage:
     items = [QueueItem(row.Post, row.Thread, row.Consultation, row.number) for row in rows]
     _add_history(items)
     _add_flags(items)
-    return QueuePage(items, number, max(1, -(-total // PER_PAGE)), total)
+    return QueuePage(items, number, pagination.page_count(total, PER_PAGE), total)
 
 
 def _add_history(items: list[QueueItem]) -> None:
@@ -164,11 +155,6 @@ def _add_flags(items: list[QueueItem]) -> None:
         by_post[flag.post_id].flags.append(flag)
 
 
-def _page_number() -> int:
-    page = request.args.get("strona", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
-
-
 def _here() -> str:
     return request.full_path if request.query_string else request.path
 
@@ -181,14 +167,14 @@ def _render_queue(resend: dict | None = None, status: int = 200):
     consultation = next((c for c in consultations if c.slug == chosen), None)
     if chosen and consultation is None:
         abort(404)
-    page = queue_page(consultation.id if consultation else None, _page_number() if resend is None else 1)
+    page = queue_page(consultation.id if consultation else None, pagination.requested_page() if resend is None else 1)
     return render_template("moderation/queue.html", page=page, consultations=consultations,
                            consultation=consultation, here=_here() if resend is None else url_for("moderation.queue"),
                            flag_labels=flags.REASON_LABELS, resend=resend), status
 
 
 @bp.get("/moderacja/kolejka")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 def queue():
     return _render_queue()
 
@@ -247,7 +233,7 @@ def _normalised(text: str) -> str:
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/zatwierdz")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def approve(post_id: int):
     post = _post_or_404(post_id)
@@ -279,7 +265,7 @@ def approve(post_id: int):
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/odrzuc")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def reject(post_id: int):
     post = _post_or_404(post_id)
@@ -303,7 +289,7 @@ def reject(post_id: int):
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/ukryj")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def hide(post_id: int):
     post = _post_or_404(post_id)
@@ -326,7 +312,7 @@ def hide(post_id: int):
 
 
 @bp.post("/moderacja/uwagi/<int:post_id>/pokaz")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def unhide(post_id: int):
     post = _post_or_404(post_id)
@@ -348,7 +334,7 @@ def unhide(post_id: int):
 
 
 @bp.post("/moderacja/zbiorczo")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def bulk():
     """Approve or reject the checked comments; say which were done and which someone else handled."""

@@ -1,33 +1,21 @@
 """Working-group and meeting registrations as a spreadsheet (CSV and XLSX) for the city office.
 
 One row per registration: its group (or meeting), state in words, place on the waiting list,
-everything the person submitted, and the times in the consultation's zone (Warsaw). Both formats pass every
-value through `safe_cell`, so a cell typed by the public is never run as a formula.
-
-CSV: UTF-8 with a byte-order mark (so Excel reads Polish letters), comma separated, quoted as
-RFC 4180 says (a value with a comma, quote or line break is put in quotes, quotes doubled). A
-comma rather than the semicolon of Polish Excel: it is the standard every other tool reads, and
-the XLSX file is there for Excel users.
+everything the person submitted, and the times in the consultation's zone (Warsaw). The files
+are written by `portal.spreadsheets` (UTF-8 CSV with a byte-order mark, comma separated; XLSX),
+which passes every value through `safe_cell`, so a cell typed by the public is never run as a
+formula.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
-from portal import clock
+from portal import clock, spreadsheets
 from portal.registrations import needs, recording
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, Status, WorkingGroup
-
-# What a spreadsheet may take as the start of a formula (or of a DDE payload): = + - @,
-# and tab / carriage return, which some programs skip before reading the rest.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 STATUS_LABELS = {
     Status.PENDING: _l("miejsce zarezerwowane — czeka na potwierdzenie"),
@@ -61,18 +49,6 @@ def attendance(registration) -> str:
 
 def recording_basis(registration) -> str:
     return str(RECORDING_BASIS_LABELS.get(registration.recording_basis, registration.recording_basis))
-
-
-def safe_cell(value):
-    """A value as a spreadsheet cell that is never a formula.
-
-    Text starting with = + - @ (or a tab or carriage return) gets a leading apostrophe, the
-    usual CSV-injection defence: Excel and LibreOffice then show it as text. Other values
-    (numbers, dates, None) pass through unchanged.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -185,59 +161,15 @@ def meeting_columns(tz: str) -> list[Column]:
     ]
 
 
-def _clean(value):
-    """Without control characters XML cannot hold (a pasted form feed would break the XLSX).
-
-    Done before `safe_cell`, so removing a character can never uncover a leading "=".
-    """
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def table(rows: list, tz: str, cols: list[Column] | None = None) -> tuple[list[str], list[list]]:
-    """Header and rows, every value already through `safe_cell`; `cols` default to the groups'."""
+    """Header and rows, every value already through `spreadsheets.cell`; `cols` default to the groups'."""
     cols = columns(tz) if cols is None else cols
-    header = [safe_cell(col.title) for col in cols]
-    return header, [[safe_cell(_clean(col.value(row))) for col in cols] for row in rows]
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return spreadsheets.safe_table([col.title for col in cols], ([col.value(row) for col in cols] for row in rows))
 
 
 def to_csv(rows: list, tz: str, cols: list[Column] | None = None) -> bytes:
-    header, body = table(rows, tz, cols)
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header)
-    for values in body:
-        # _text turns numbers and dates into text; safe_cell already ran on what people typed.
-        writer.writerow([_text(value) for value in values])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheets.to_csv(*table(rows, tz, cols))
 
 
 def to_xlsx(rows: list, tz: str, sheet_title: str, cols: list[Column] | None = None) -> bytes:
-    header, body = table(rows, tz, cols)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for values in body:
-        sheet.append(values)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(cell.value, str):
-                # openpyxl treats any string starting with "=" as a formula; after safe_cell none
-                # does, but the type is set explicitly so that can never change by accident.
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return spreadsheets.to_xlsx(*table(rows, tz, cols), sheet_title)

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, make_response, url_for
 from sqlalchemy import String, case, func, literal_column, select, union_all
 
 from portal.consultations.models import Document
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.registrations import calendar
 from portal.registrations.models import (GroupRegistration, Meeting, MeetingRegistration, Status,

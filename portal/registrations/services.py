@@ -1,10 +1,11 @@
 """Seats in working groups and places at online meetings: the rules and their transactions.
 
-Taking a seat locks the group (PostgreSQL: SELECT ... FOR UPDATE; SQLite: a write to the group
-row, which takes SQLite's single write lock at once) and re-counts held seats under the lock,
-so a group is never overbooked. Freeing a seat promotes the oldest waiting entry in the same
-transaction. Expired holds are released lazily (whenever a group is read for sign-up or
-written) and by `flask registrations-sweep`.
+`Availability` and the SQL expressions next to it are the one definition of held seats and free
+places. Every change of seats or of a capacity locks the group (`locking`), releases the holds
+nobody confirmed in time, re-counts under the lock and ends by promoting from the waiting list
+(`lock_and_count` ... `promote_from_waiting_list`), so a group is never overbooked and a free
+seat never waits. Expired holds are also released lazily (whenever a group is read for sign-up)
+and by `flask registrations-sweep`.
 """
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock, mail
 from portal.consultations.models import Consultation, Phase, PhaseKind
 from portal.extensions import db
-from portal.registrations import recording
-from portal.registrations.models import (ACTIVE, HOLDING, GroupRegistration, Meeting,
+from portal.registrations import locking, recording
+from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting,
                                          MeetingRegistration, Status, WorkingGroup)
 
 HOLD = timedelta(hours=48)
@@ -118,12 +119,32 @@ def signup_is_open(phase: Phase | None, now: datetime) -> bool:
 
 
 # --- seats ------------------------------------------------------------------------------------
+#
+# The one answer to "is a seat free?": a seat is held by a confirmed registration or by a pending
+# one whose hold has not run out. Pages read it with the SQL expressions below (right even before
+# an expired hold is swept); every change of seats or of a capacity goes the same way: lock the
+# group, release the holds nobody confirmed in time, count, change, promote from the waiting list.
+
+@dataclass(frozen=True)
+class Availability:
+    """How a group's seats stand; templates ask `.free` and `.full` and never subtract."""
+
+    capacity: int
+    held: int
+    waiting: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.held, 0)  # never negative, even under a lowered capacity
+
+    @property
+    def full(self) -> bool:
+        return self.free == 0
+
 
 def held_seats_column(now: datetime):
-    """Seats held in a group as a correlated subquery: confirmed, and pending holds not yet expired.
-
-    Read pages use it, so they show the right number even before an expired hold is swept.
-    """
+    """Seats held in a group, as a subquery correlated to WorkingGroup: confirmed, and pending
+    holds not yet expired."""
     return (
         select(func.count(GroupRegistration.id))
         .where(GroupRegistration.group_id == WorkingGroup.id,
@@ -134,28 +155,47 @@ def held_seats_column(now: datetime):
     )
 
 
-def groups_with_seats(consultation_id: int, now: datetime) -> list[tuple[WorkingGroup, int]]:
-    """The consultation's groups with the seats held in each, in one query."""
+def waiting_column():
+    """People on a group's waiting list, as a subquery correlated to WorkingGroup."""
+    return (select(func.count(GroupRegistration.id))
+            .where(GroupRegistration.group_id == WorkingGroup.id, GroupRegistration.status == Status.WAITING)
+            .correlate(WorkingGroup).scalar_subquery())
+
+
+def free_places_column(now: datetime):
+    """Free places in a group (never below zero), for queries that filter or sort by them."""
+    held = held_seats_column(now)
+    return case((WorkingGroup.capacity > held, WorkingGroup.capacity - held), else_=0)
+
+
+def availability(group_id: int, now: datetime) -> Availability:
+    """A group's seats now, in one query."""
+    capacity, held, waiting = db.session.execute(
+        select(WorkingGroup.capacity, held_seats_column(now), waiting_column())
+        .where(WorkingGroup.id == group_id)).one()
+    return Availability(capacity, held, waiting)
+
+
+def groups_with_seats(consultation_id: int, now: datetime) -> list[tuple[WorkingGroup, Availability]]:
+    """The consultation's groups, each with its availability, in one query."""
     rows = db.session.execute(
-        select(WorkingGroup, held_seats_column(now))
+        select(WorkingGroup, held_seats_column(now), waiting_column())
         .where(WorkingGroup.consultation_id == consultation_id)
         .order_by(WorkingGroup.position, WorkingGroup.id)
     ).all()
-    return [(group, held) for group, held in rows]
+    return [(group, Availability(group.capacity, held, waiting)) for group, held, waiting in rows]
 
 
-def lock_group(group_id: int) -> None:
-    """Serialise everyone taking or freeing seats in this group until the transaction ends."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(WorkingGroup.id).where(WorkingGroup.id == group_id).with_for_update())
-    else:
-        db.session.execute(update(WorkingGroup).where(WorkingGroup.id == group_id)
-                           .values(capacity=WorkingGroup.capacity))
+def lock_and_count(group: WorkingGroup, now: datetime) -> Availability:
+    """Lock the group, release the holds nobody confirmed in time, and count: how every change of
+    seats or capacity begins. Finish with `promote_from_waiting_list`."""
+    locking.lock_group(group.id)
+    return _release_and_count(group, now)
 
 
-def _count_holding(group_id: int) -> int:
-    return db.session.scalar(select(func.count(GroupRegistration.id)).where(
-        GroupRegistration.group_id == group_id, GroupRegistration.status.in_(HOLDING)))
+def _release_and_count(group: WorkingGroup, now: datetime) -> Availability:
+    _expire_holds(group, now)
+    return availability(group.id, now)
 
 
 def waiting_position(registration: GroupRegistration) -> int:
@@ -171,9 +211,8 @@ def take_seat(consultation: Consultation, group: WorkingGroup, applicant: Applic
     now = now or clock.now_utc()
     if not signup_is_open(signup_phase(consultation.id), now):
         raise RegistrationClosed(_l("Zapisy do grup roboczych są zamknięte."))
-    lock_group(group.id)
-    _release_expired_holds(group, now)
-    status = Status.PENDING if _count_holding(group.id) < group.capacity else Status.WAITING
+    seats = promote_from_waiting_list(group, now, lock_and_count(group, now))  # those waiting come first
+    status = Status.WAITING if seats.full else Status.PENDING
     registration = GroupRegistration(
         consultation_id=consultation.id, group_id=group.id, status=status, **applicant.personal_details(now),
         hold_expires_at=now + HOLD if status == Status.PENDING else None,
@@ -204,15 +243,15 @@ def confirm(registration: GroupRegistration, now: datetime | None = None) -> Non
         return
     if registration.status != Status.PENDING:
         raise RegistrationError(_l("Tego zgłoszenia nie można już potwierdzić."))
-    lock_group(registration.group_id)
-    _release_expired_holds(db.session.get(WorkingGroup, registration.group_id), now)
+    group = db.session.get(WorkingGroup, registration.group_id)
+    promote_from_waiting_list(group, now, lock_and_count(group, now))
     db.session.refresh(registration)
     if registration.status != Status.PENDING:
         raise RegistrationError(_l("Minęło 48 godzin na potwierdzenie i miejsce zostało zwolnione."))
     registration.status = Status.CONFIRMED
     registration.confirmed_at = now
     registration.hold_expires_at = None
-    _tell(registration, "registration_confirmed", group=db.session.get(WorkingGroup, registration.group_id))
+    _tell(registration, "registration_confirmed", group=group)
 
 
 def withdraw(registration: GroupRegistration, now: datetime | None = None) -> None:
@@ -227,39 +266,40 @@ def withdraw(registration: GroupRegistration, now: datetime | None = None) -> No
 
 def _end(registration: GroupRegistration, status: Status, reason: str, now: datetime, template: str) -> None:
     group = db.session.get(WorkingGroup, registration.group_id)
-    lock_group(group.id)
+    locking.lock_group(group.id)
     db.session.refresh(registration)
     if registration.status not in ACTIVE:  # someone else ended it while we waited for the lock
         raise RegistrationError(_l("To zgłoszenie jest już zakończone."))
-    held = registration.holds_seat
     registration.status = status
     registration.ended_at = now
     registration.end_reason = reason
     registration.hold_expires_at = None
     _tell(registration, template, group=group, reason=reason)
-    if held:
-        promote_from_waiting_list(group, now)
+    # Released after this one ended, so a hold withdrawn late is withdrawn, not expired.
+    promote_from_waiting_list(group, now, _release_and_count(group, now))
 
 
-def promote_from_waiting_list(group: WorkingGroup, now: datetime) -> list[GroupRegistration]:
-    """Fill free seats from the waiting list, oldest first (call with the group locked)."""
-    free = group.capacity - _count_holding(group.id)
-    if free <= 0:
-        return []
+def promote_from_waiting_list(group: WorkingGroup, now: datetime,
+                              seats: Availability | None = None) -> Availability:
+    """Fill free seats from the waiting list, oldest first, after `lock_and_count`; returns the
+    seats as they are then. `seats`: the count just made, when nothing changed since."""
+    seats = seats if seats is not None else availability(group.id, now)
+    if seats.full or not seats.waiting:
+        return seats
     promoted = db.session.scalars(
         select(GroupRegistration)
         .where(GroupRegistration.group_id == group.id, GroupRegistration.status == Status.WAITING)
-        .order_by(GroupRegistration.id).limit(free)
+        .order_by(GroupRegistration.id).limit(seats.free)
     ).all()
     for registration in promoted:
         registration.status = Status.PENDING
         registration.hold_expires_at = now + HOLD
         _tell(registration, "registration_promoted", group=group)
-    return list(promoted)
+    return Availability(seats.capacity, seats.held + len(promoted), seats.waiting - len(promoted))
 
 
-def _release_expired_holds(group: WorkingGroup, now: datetime) -> int:
-    """Expire holds not confirmed in time and pass their seats on (call with the group locked)."""
+def _expire_holds(group: WorkingGroup, now: datetime) -> int:
+    """Expire the holds not confirmed in time (with the group locked); their seats are free again."""
     expired = db.session.scalars(
         select(GroupRegistration).where(GroupRegistration.group_id == group.id,
                                         GroupRegistration.status == Status.PENDING,
@@ -270,8 +310,6 @@ def _release_expired_holds(group: WorkingGroup, now: datetime) -> int:
         registration.ended_at = now
         registration.hold_expires_at = None
         _tell(registration, "registration_expired", group=group)
-    if expired:
-        promote_from_waiting_list(group, now)
     return len(expired)
 
 
@@ -284,8 +322,10 @@ def release_expired_holds(consultation_id: int | None = None, now: datetime | No
         query = query.where(GroupRegistration.consultation_id == consultation_id)
     count = 0
     for group_id in sorted(db.session.scalars(query).all()):
-        lock_group(group_id)
-        count += _release_expired_holds(db.session.get(WorkingGroup, group_id), now)
+        group = db.session.get(WorkingGroup, group_id)
+        locking.lock_group(group_id)
+        count += _expire_holds(group, now)
+        promote_from_waiting_list(group, now)
     return count
 
 
@@ -318,14 +358,13 @@ def move_by_staff(actor, registration: GroupRegistration, target: WorkingGroup, 
     if target.consultation_id != registration.consultation_id or target.id == registration.group_id:
         raise RegistrationError(_l("Wybierz inną grupę tych samych konsultacji."))
     source = db.session.get(WorkingGroup, registration.group_id)
-    for group_id in sorted((source.id, target.id)):  # a fixed order: two moves never deadlock
-        lock_group(group_id)
-    for group in (source, target):
-        _release_expired_holds(group, now)
+    locking.lock_groups(source.id, target.id)
+    promote_from_waiting_list(source, now, _release_and_count(source, now))
+    seats = promote_from_waiting_list(target, now, _release_and_count(target, now))
     db.session.refresh(registration)
     if registration.status not in ACTIVE:
         raise RegistrationError(_l("To zgłoszenie jest już zakończone."))
-    if _count_holding(target.id) >= target.capacity:
+    if seats.full:
         raise RegistrationError(_l("W grupie „%(group)s” nie ma wolnych miejsc.", group=target.name))
     before = {"group": source.name, "status": registration.status.value}
     held = registration.holds_seat
@@ -336,7 +375,6 @@ def move_by_staff(actor, registration: GroupRegistration, target: WorkingGroup, 
     audit.record(actor, "registration_moved", registration, reason, before=before,
                  after={"group": target.name, "status": registration.status.value})
     _tell(registration, "registration_moved", group=target, previous=source)
-    db.session.flush()
     if held:
         promote_from_waiting_list(source, now)
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from portal import audit, clock, permissions
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.registrations import exports, needs, services, staff_actions
@@ -48,17 +48,10 @@ class GroupBoard:
     """A group's registrations sorted into the three tables of the overview."""
 
     group: WorkingGroup
+    seats: services.Availability
     holding: list[GroupRegistration] = field(default_factory=list)
     waiting: list[tuple[GroupRegistration, int]] = field(default_factory=list)  # with position, 1 = first
     ended: list[GroupRegistration] = field(default_factory=list)
-
-    @property
-    def held(self) -> int:
-        return len(self.holding)
-
-    @property
-    def free(self) -> int:
-        return max(self.group.capacity - self.held, 0)
 
     @property
     def confirmed(self) -> list[GroupRegistration]:
@@ -90,15 +83,14 @@ def _consultation(slug: str) -> Consultation:
 
 
 def _boards(consultation: Consultation) -> list[GroupBoard]:
-    """Every group with its registrations: two queries (groups, registrations).
+    """Every group with its seats and registrations: two queries (groups, registrations).
 
     Call after `services.release_expired_holds`, so a pending row here still holds its seat.
     Rows come ordered by group, state, id: seat holders list the confirmed first, and waiting
     positions count in id order, as `services.waiting_position` does.
     """
-    groups = db.session.scalars(select(WorkingGroup).where(WorkingGroup.consultation_id == consultation.id)
-                                .order_by(WorkingGroup.position, WorkingGroup.id)).all()
-    boards = {group.id: GroupBoard(group) for group in groups}
+    boards = {group.id: GroupBoard(group, seats)
+              for group, seats in services.groups_with_seats(consultation.id, clock.now_utc())}
     registrations = db.session.scalars(
         select(GroupRegistration).where(GroupRegistration.consultation_id == consultation.id)
         .order_by(GroupRegistration.group_id, GroupRegistration.status, GroupRegistration.id)).all()
@@ -138,7 +130,7 @@ def _overview_page(consultation: Consultation, submitted: Form | None = None):
     """The overview; `submitted` is a form re-shown with what was typed and its errors."""
     services.release_expired_holds(consultation.id)  # holds expire lazily, when someone looks
     boards = _boards(consultation)
-    choices = [(board.group, board.free) for board in boards]
+    choices = [(board.group, board.seats.free) for board in boards]
 
     def row_form(form_class, row_id, **kwargs):
         if type(submitted) is form_class and submitted.row_id == row_id:
@@ -241,7 +233,7 @@ def cancel(registration_id: int):
 def move(registration_id: int):
     registration, consultation = _registration(registration_id)
     groups = services.groups_with_seats(consultation.id, clock.now_utc())
-    form = forms.MoveForm(row_id=registration.id, groups=[(g, g.capacity - held) for g, held in groups],
+    form = forms.MoveForm(row_id=registration.id, groups=[(g, seats.free) for g, seats in groups],
                           current_group_id=registration.group_id)
     if not form.validate_on_submit():
         return _overview_page(consultation, form)

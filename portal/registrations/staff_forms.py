@@ -65,7 +65,7 @@ class MoveForm(RowForm):
         """`groups`: (group, free seats) of the consultation; the registration's own is left out."""
         super().__init__(*args, **kwargs)
         self.target_group.choices = [
-            (group.id, _l("%(group)s (wolnych miejsc: %(free)s)", group=group.name, free=max(free, 0)))
+            (group.id, _l("%(group)s (wolnych miejsc: %(free)s)", group=group.name, free=free))
             for group, free in groups if group.id != current_group_id]
 
 

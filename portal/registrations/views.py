@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal import clock
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
 from portal.registrations import calendar, forms, recording, services

@@ -5,27 +5,20 @@ person writing on the site is never named ("osoba prywatna"); a comment received
 portal is signed as staff entered it, and "Sposób złożenia" says how it came. Texts are the
 Markdown people and staff typed.
 
-CSV: UTF-8 with a byte-order mark (Excel then reads Polish letters), comma separated and quoted
-as RFC 4180 says. A comma, not the semicolon of Polish Excel, because the CSV is open data read
-by every kind of tool, as the portal's other CSV exports are; Excel users get the XLSX file.
-CSV and XLSX pass every value through `safe_cell`, so a comment such as "=SUM(A1:A9)" is shown
-as text and never run as a formula. JSON keeps the texts exactly as typed (it is not a
-spreadsheet).
+CSV and XLSX are written by `portal.spreadsheets` (UTF-8 CSV with a byte-order mark, comma
+separated, as the portal's other CSV exports; Excel users get the XLSX file), which passes every
+value through `safe_cell`, so a comment such as "=SUM(A1:A9)" is shown as text and never run as
+a formula. JSON keeps the texts exactly as typed (it is not a spreadsheet).
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
 
+from portal import spreadsheets
 from portal.consultations.models import Consultation
-from portal.registrations.exports import safe_cell
 from portal.reports.offline import channel_label
 from portal.reports.models import Report
 from portal.reports.services import ReportComment, ReportData
@@ -76,51 +69,23 @@ def columns() -> list[Column]:
     ]
 
 
-def _clean(value):
-    """Without control characters XML cannot hold; done before safe_cell, so no "=" is uncovered."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+# Column widths in characters, in the order of `columns()`: the texts get the room.
+WIDTHS = (8, 28, 28, 14, 60, 22, 60, 12, 24, 28)
 
 
 def table(data: ReportData) -> tuple[list[str], list[list]]:
-    """Header and rows, every value already through `safe_cell`."""
+    """Header and rows, every value already through `spreadsheets.cell`."""
     cols = columns()
-    return ([safe_cell(col.title) for col in cols],
-            [[safe_cell(_clean(col.value(comment))) for col in cols] for comment in data.comments])
+    return spreadsheets.safe_table([col.title for col in cols],
+                                   ([col.value(comment) for col in cols] for comment in data.comments))
 
 
 def to_csv(data: ReportData) -> bytes:
-    header, rows = table(data)
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header)
-    for values in rows:
-        writer.writerow(["" if value is None else str(value) for value in values])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheets.to_csv(*table(data))
 
 
 def to_xlsx(data: ReportData, sheet_title: str) -> bytes:
-    header, rows = table(data)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for values in rows:
-        sheet.append(values)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                # openpyxl takes any string starting with "=" for a formula; after safe_cell none
-                # does, and the explicit type keeps it so.
-                cell.data_type = "s"
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDEFGHIJ", (8, 28, 28, 14, 60, 22, 60, 12, 24, 28)):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return spreadsheets.to_xlsx(*table(data), sheet_title, widths=WIDTHS, wrap_text=True)
 
 
 def to_json(consultation: Consultation, report: Report | None, data: ReportData, report_url: str) -> dict:

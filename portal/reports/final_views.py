@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from portal import permissions
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.forms import validates_own_csrf
 from portal.forum import drafts
 from portal.reports import final

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from portal import audit, clock, formatting, permissions
 from portal.bad_input import check_day
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.forum.drafts import GENERAL_THREAD_TITLE

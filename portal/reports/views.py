@@ -23,7 +23,8 @@ from flask_login import current_user
 
 from portal import permissions
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404, timeline
+from portal.consultations.lookup import consultation_or_404
+from portal.consultations.services import timeline
 from portal.forms import validates_own_csrf
 from portal.reports import counts, exports, publishing
 from portal.reports.forms import ReportFilterForm, SummaryForm

@@ -20,7 +20,7 @@ from flask_login import current_user
 from portal import permissions
 from portal.bad_input import bounded_int
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 from portal.reports import answers
 from portal.reports.models import Decision
@@ -113,7 +113,7 @@ def _workspace_page(consultation: Consultation, data: ReportData, submitted: For
 
 
 @bp.get("/konsultacje/<slug>/odpowiedzi")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_answer)
 def workspace(slug: str):
     consultation = consultation_or_404(slug, public=False)
     return _workspace_page(consultation, report_comments(consultation.id))
@@ -143,7 +143,7 @@ def _actor():
 
 
 @bp.post("/konsultacje/<slug>/odpowiedzi/<int:post_id>")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_answer)
 @validates_own_csrf
 def answer(slug: str, post_id: int):
     consultation, data = _load(slug)
@@ -161,7 +161,7 @@ def answer(slug: str, post_id: int):
 
 
 @bp.post("/konsultacje/<slug>/odpowiedzi/<int:post_id>/jak-w-uwadze")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_answer)
 @validates_own_csrf
 def same_as(slug: str, post_id: int):
     consultation, data = _load(slug)
@@ -190,7 +190,7 @@ def same_as(slug: str, post_id: int):
 
 
 @bp.post("/konsultacje/<slug>/odpowiedzi/wspolna")
-@permissions.require(permissions.is_staff)
+@permissions.require(permissions.can_answer)
 @validates_own_csrf
 def answer_together(slug: str):
     consultation, data = _load(slug)

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from portal import audit, permissions
 from portal.consultations.models import Consultation, Document, DocumentKind
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.staff import uploads

@@ -1,8 +1,8 @@
 """Admins run a consultation's working groups and online meetings: add, edit, delete.
 
-The seat rules stay in `portal.registrations.services`: lowering a group's capacity locks the
-group and counts the seats held there with the same expression the public pages use, and is
-refused below that number; raising it passes the new seats to the waiting list at once. A group
+The seat rules stay in `portal.registrations.services`: a change of capacity goes the way every
+change of seats goes (lock the group, release expired holds, count, promote): it is refused below
+the seats held, and seats it adds or frees pass to the waiting list at once. A group
 or meeting anyone has registered for is not deleted (its registrations would vanish with it).
 The join link of a meeting is set on the registrations page; a group's link, like its times, in
 the group's form (portal/registrations/links.py e-mails it). Every change leaves an audit row.
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from portal import audit, clock, permissions
 from portal.consultations.models import Consultation
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.registrations import services as seats
@@ -53,13 +53,15 @@ def _registrations_count(column):
             .correlate(WorkingGroup).scalar_subquery())
 
 
-def groups_overview(consultation_id: int, now) -> list[tuple[WorkingGroup, int, int]]:
-    """Each group with the seats held and all its registrations (any state), in one query."""
+def groups_overview(consultation_id: int, now) -> list[tuple[WorkingGroup, seats.Availability, int]]:
+    """Each group with its seats and all its registrations (any state), in one query."""
     rows = db.session.execute(
-        select(WorkingGroup, seats.held_seats_column(now), _registrations_count(WorkingGroup.id))
+        select(WorkingGroup, seats.held_seats_column(now), seats.waiting_column(),
+               _registrations_count(WorkingGroup.id))
         .where(WorkingGroup.consultation_id == consultation_id)
         .order_by(WorkingGroup.position, WorkingGroup.id)).all()
-    return [(group, held, registered) for group, held, registered in rows]
+    return [(group, seats.Availability(group.capacity, held, waiting), registered)
+            for group, held, waiting, registered in rows]
 
 
 def _group_snapshot(group: WorkingGroup) -> dict:
@@ -88,9 +90,10 @@ def update_group(actor, group: WorkingGroup, details: GroupDetails, now=None) ->
     """
     now = now or clock.now_utc()
     before = _group_snapshot(group)
-    if details.capacity != group.capacity:
-        seats.lock_group(group.id)  # nobody takes a seat between the count and the change
-        held = db.session.scalar(select(seats.held_seats_column(now)).where(WorkingGroup.id == group.id))
+    capacity_changes = details.capacity != group.capacity
+    if capacity_changes:
+        # As every change of seats: lock, release expired holds, count ... promote.
+        held = seats.lock_and_count(group, now).held
         if details.capacity < held:
             raise RefusedChange(ngettext(
                 "Miejsca w grupie zajmuje już %(num)s osoba, więc grupa musi mieć co najmniej %(num)s miejsce.",
@@ -98,12 +101,11 @@ def update_group(actor, group: WorkingGroup, details: GroupDetails, now=None) ->
                 held))
     for name, value in asdict(details).items():
         setattr(group, name, value)
+    if capacity_changes:
+        seats.promote_from_waiting_list(group, now)  # seats freed or added go to the first people waiting
     after = _group_snapshot(group)
     if after == before:
         return False
-    if after["capacity"] > before["capacity"]:
-        db.session.flush()
-        seats.promote_from_waiting_list(group, now)  # new seats go to the first people waiting
     audit.record(actor, "group_changed", group, before=before, after=after)
     return True
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from portal import permissions
 from portal.consultations.models import Consultation, Phase, Status
-from portal.consultations.services import consultation_or_404
+from portal.consultations.lookup import consultation_or_404
 from portal.forms import validates_own_csrf
 from portal.staff import services
 from portal.staff.forms import (
