@@ -9,7 +9,7 @@ from portal import clock
 from portal.extensions import db
 from portal.forum import services
 from portal.forum.models import Post, PostRevision, PostState, Thread, ThreadKind
-from tests.conftest import form_token, login_as
+from tests.conftest import form_token, login_as, visible_text
 
 SLUG = "program-wspolpracy-2021"
 IN_WINDOW = "2020-09-20 12:00:00"
@@ -268,6 +268,10 @@ def test_authors_edit_while_the_window_is_open_and_moderators_see_revisions(clie
     assert "Pierwsza wersja." in staff.get(f"/forum/uwagi/{post.id}/wersje").get_data(as_text=True)
 
     frozen_clock.set_local("2020-10-01 00:00:00")
+    # Opening the editor after the window says why there is nothing to save; nothing was "refused" yet.
+    opened = visible_text(client.get(edit).get_data(as_text=True))
+    assert "Tej uwagi nie można teraz zmienić." in opened and "Zapisz zmiany" not in opened
+    assert "Zmiany nie zostały zapisane" not in opened
     html = client.post(edit, data={"body": "Po terminie.", "action": "send",
                                    "csrf_token": form_token(client, edit)}).get_data(as_text=True)
     assert "Po terminie." in html and comments()[0].body == "Poprawiona wersja."

@@ -180,7 +180,7 @@ def edit(post_id: int):
     if done:
         return done
     return render_template("forum/edit.html", consultation=consultation, thread=thread, post=post, form=form,
-                           preview=preview, refusal=refusal or decision.reason, may_send=bool(decision),
+                           preview=preview, refusal=refusal, may_send=bool(decision), why_not=decision.reason,
                            reviewed=services.edit_needs_review(_user(), post, consultation)), status
 
 
