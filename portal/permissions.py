@@ -75,10 +75,11 @@ def can_view_consultation(consultation, user=None) -> bool:
 # --- the forum --------------------------------------------------------------------------------
 
 def window_state(window, now: datetime) -> str:
-    """"before", "open" or "after" the comment window (None: not planned yet, so "before")."""
-    if window is None or now < window.starts_at:
-        return "before"
-    return "open" if window.is_open(now) else "after"
+    """"before", "open" or "after" the comment window (None: not planned yet, so "before").
+
+    The window's own rule decides (`Phase.state_at`, built on the `Phase.is_open_at` hybrid).
+    """
+    return "before" if window is None else window.state_at(now)
 
 
 def can_comment(user, thread, window, now: datetime | None = None) -> Decision:

@@ -24,9 +24,19 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
-# html=False: raw HTML in the source is shown as text, never passed through.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_markdown.enable("table").enable("strikethrough")
+
+def markdown_parser(*, raw_html: bool = False) -> MarkdownIt:
+    """The one Markdown every user text is read as: CommonMark with tables and strikethrough.
+
+    Raw HTML in the source is shown as text, never passed through. `raw_html=True` only lets a
+    reader *find* HTML blocks (a draft's <!-- notes -->, which may span blank lines) — a parser
+    made so must never render.
+    """
+    options = {"html": raw_html, "linkify": False, "typographer": False}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
+
+
+_markdown = markdown_parser()
 
 
 def _set_rel(attrs, new=False):

@@ -95,12 +95,18 @@ FINGERPRINTED = re.compile(r"-[0-9a-f]{32}\.[^/]+$")
 A_YEAR = 365 * 24 * 3600
 
 
+# The back office (staff, moderators, admins): no response from there is stored, whoever asked.
+PRIVATE_AREAS = ("/zespol/", "/moderacja/", "/admin/")
+
+
 def set_cache_headers(response):
     """Fingerprinted static files are cached for a year; nothing shown to a signed-in person is stored.
 
     A fingerprinted name changes whenever the file does, so browsers and proxies may keep it
     forever. Pages for a signed-in person carry their name and often others' personal data:
-    `no-store` keeps them out of every cache (and the back button after logout).
+    `no-store` keeps them out of every cache (and the back button after logout). Nothing under
+    the back office's addresses (PRIVATE_AREAS) is stored either, whoever asked: one rule for
+    all its blueprints.
     """
     if request.endpoint == "static":
         if FINGERPRINTED.search((request.view_args or {}).get("filename", "")):
@@ -112,7 +118,7 @@ def set_cache_headers(response):
             response.cache_control.no_cache = True  # revalidate (ETag) — the name doesn't change
         return response
     response.vary.add("Cookie")  # language, sign-in and flashed messages live in the session cookie
-    if current_user.is_authenticated:
+    if current_user.is_authenticated or request.path.startswith(PRIVATE_AREAS):
         response.headers["Cache-Control"] = "no-store"
     return response
 

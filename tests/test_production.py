@@ -109,6 +109,17 @@ def test_nothing_shown_to_a_signed_in_person_is_stored_by_any_cache(client, toru
         assert client.get(url).headers["Cache-Control"] == "no-store", url
 
 
+def test_no_answer_from_the_back_office_is_stored_whoever_asked(app, torun):
+    """Even the login redirects and 404s of /zespol, /moderacja and /admin: one rule, no per-page hooks."""
+    anonymous = app.test_client()
+    for url in ("/zespol/konsultacje", "/moderacja/kolejka", "/admin/uzytkownicy", "/zespol/retencja",
+                "/zespol/nie-ma-takiej-strony"):
+        response = anonymous.get(url)
+        assert response.status_code in (302, 404) and response.headers["Cache-Control"] == "no-store", url
+    assert "no-store" not in anonymous.get("/konsultacje/program-wspolpracy-2021/zmiany").headers.get(
+        "Cache-Control", "")
+
+
 def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
     """`gunicorn wsgi:app` with the committed gunicorn.conf.py: no client address, no query string in the log."""
     port = _free_port()

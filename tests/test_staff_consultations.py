@@ -337,8 +337,8 @@ def test_a_whole_day_ending_on_the_eve_of_the_spring_change_closes_at_that_midni
 
     saturday, sunday = fresh_phases(draft.id)
     assert saturday.ends_at == datetime(2020, 3, 28, 23, 0, tzinfo=UTC)  # midnight CET
-    assert saturday.is_open(clock.from_local(datetime(2020, 3, 28, 23, 59, 59), WARSAW))
-    assert not saturday.is_open(clock.from_local(datetime(2020, 3, 29, 0, 0), WARSAW))
+    assert saturday.is_open_at(clock.from_local(datetime(2020, 3, 28, 23, 59, 59), WARSAW))
+    assert not saturday.is_open_at(clock.from_local(datetime(2020, 3, 29, 0, 0), WARSAW))
     assert sunday.ends_at - sunday.starts_at == timedelta(hours=23)  # the short day, midnight CEST
     html = admin_client.get(phases_url(draft.slug)).get_data(as_text=True)
     assert "23–28 marca 2020 r." in html and "29 marca 2020 r." in html

@@ -17,12 +17,6 @@ from portal.forms import validates_own_csrf
 bp = Blueprint("admin_users", __name__, url_prefix="/admin")
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/uzytkownicy")
 @permissions.require(permissions.is_admin)
 def list_users():

@@ -16,18 +16,15 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal import audit, clock, mail, pagination
 from portal.accounts.models import ROLE_LABELS, Organisation, Role, User
 from portal.audit import AuditLog
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.formatting import end_date
 
 USERS_PER_PAGE = 50
 
 
-class AdminError(Exception):
+class AdminError(Refusal):
     """A rule refused the change; the message is shown to the admin."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 def _refuse_deleted(user: User) -> None:

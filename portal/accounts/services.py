@@ -12,15 +12,13 @@ from sqlalchemy import select, update
 from portal import clock, mail
 from portal.accounts import admin_services, passwords, personal_data, tokens
 from portal.accounts.models import Organisation, Role, User
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.pages import legal
 
-class AccountError(Exception):
-    """A rule refused the action; the message is shown to the person."""
 
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
+class AccountError(Refusal):
+    """A rule refused the action; the message is shown to the person."""
 
 
 class WrongPassword(AccountError):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, event, select
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -77,9 +78,10 @@ class Consultation(db.Model):
         back_populates="consultation", order_by="Document.position", lazy="raise",
         cascade="all, delete-orphan", passive_deletes=True)
 
-    # The electronic consultation phase (the forum's window), loadable in the same query.
+    # The electronic consultation phase (the forum's window), loadable in the same query as the
+    # consultation; the same condition as `phase_of(id, PhaseKind.E_CONSULTATION)`.
     comment_window: Mapped[Phase | None] = relationship(
-        primaryjoin="and_(Phase.consultation_id == Consultation.id, Phase.kind == 'e_consultation')",
+        primaryjoin=lambda: Phase.of_kind(Consultation.id, PhaseKind.E_CONSULTATION),
         viewonly=True, uselist=False, lazy="raise")
 
     @property
@@ -96,7 +98,7 @@ def _render_body(target, value, oldvalue, initiator):
 
 
 class Phase(db.Model):
-    """A step of the timeline; open while starts_at <= now < ends_at.
+    """A step of the timeline; open while starts_at <= now < ends_at (`is_open_at`, in Python and SQL).
 
     A whole-day end ("until 30 September") is stored as the next local midnight.
     """
@@ -119,8 +121,41 @@ class Phase(db.Model):
 
     __table_args__ = (Index("ix_phase_consultation_position", "consultation_id", "position"),)
 
-    def is_open(self, now: datetime) -> bool:
+    @hybrid_method
+    def is_open_at(self, now: datetime) -> bool:
+        """The one window rule, in Python and (on the class) in SQL: starts_at <= now < ends_at."""
         return self.starts_at <= now < self.ends_at
+
+    @is_open_at.expression
+    def is_open_at(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.starts_at <= now, cls.ends_at > now)
+
+    @hybrid_method
+    def has_started_at(self, now: datetime) -> bool:
+        """Begun (open now, or over): its start has come."""
+        return self.starts_at <= now
+
+    @hybrid_method
+    def has_ended_at(self, now: datetime) -> bool:
+        """Over: its end (exclusive) has come."""
+        return self.ends_at <= now
+
+    def state_at(self, now: datetime) -> str:
+        """"before", "open" or "after" this phase at `now`."""
+        if self.is_open_at(now):
+            return "open"
+        return "after" if self.has_ended_at(now) else "before"
+
+    @classmethod
+    def of_kind(cls, consultation_id, kind: PhaseKind) -> ColumnElement[bool]:
+        """The phase of this kind of a consultation (an id, or a column to join on)."""
+        return and_(cls.consultation_id == consultation_id, cls.kind == kind)
+
+
+def phase_of(consultation_id: int, kind: PhaseKind) -> Phase | None:
+    """A consultation's phase of a kind (one query); where the consultation is loaded anyway, its
+    `comment_window` relationship brings the e-consultation phase in the same query."""
+    return db.session.scalar(select(Phase).where(Phase.of_kind(consultation_id, kind)))
 
 
 class Document(db.Model):

@@ -50,15 +50,12 @@ class Timeline:
 
 
 def timeline(phases: list[Phase], now: datetime | None = None) -> Timeline:
+    """Each phase where its own rule puts it (`Phase.state_at`): done, current or upcoming."""
     now = now or clock.now_utc()
     result = Timeline()
+    place = {"after": result.done, "open": result.current, "before": result.upcoming}
     for phase in phases:
-        if phase.ends_at <= now:
-            result.done.append(phase)
-        elif phase.starts_at <= now:
-            result.current.append(phase)
-        else:
-            result.upcoming.append(phase)
+        place[phase.state_at(now)].append(phase)
     return result
 
 
@@ -77,8 +74,9 @@ def public_consultations(now: datetime | None = None) -> tuple[list[Consultation
     ).all()
     current, archive = [], []
     for consultation in consultations:
-        ends = [p.ends_at for p in consultation.phases]
-        (archive if ends and max(ends) <= now else current).append(consultation)
+        phases = consultation.phases
+        over = bool(phases) and all(p.has_ended_at(now) for p in phases)
+        (archive if over else current).append(consultation)
     far_future = datetime.max.replace(tzinfo=now.tzinfo)
     current.sort(key=lambda c: min((p.starts_at for p in c.phases), default=far_future))
     archive.sort(key=lambda c: max(p.ends_at for p in c.phases), reverse=True)

@@ -23,14 +23,14 @@ from datetime import datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from markdown_it import MarkdownIt
 from sqlalchemy import delete, func, select
 
 from portal import audit, clock, formatting
 from portal.consultations.models import Consultation
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import DraftParagraph, DraftSection, Thread, ThreadKind
-from portal.sanitize import render_markdown
+from portal.sanitize import markdown_parser, render_markdown
 
 DEMO_DRAFT = Path(__file__).with_name("demo_draft.md")
 
@@ -41,9 +41,9 @@ TITLE_MAX = 200           # a section's title is also its thread's title
 GENERAL_THREAD_TITLE = "Uwagi ogólne"  # content (Polish), like the draft itself
 
 # The same Markdown as portal.sanitize renders: a block found here is a block there.
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+_markdown = markdown_parser()
 # Only to find HTML comments as blocks (they may contain blank lines); never used to render.
-_comment_finder = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+_comment_finder = markdown_parser(raw_html=True)
 
 _NUMBER_PREFIX = re.compile(
     r"^\s*(?:§\s*\d+[a-z]?\b|rozdzia[łl]\s+(?:\d+|[ivxlcdm]+)\b)(?:\s*[.:)\u2013\u2014-])?\s*",
@@ -54,12 +54,8 @@ _BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquot
 _ANNOUNCED = ("bullet_list_open", "ordered_list_open", "table_open")  # may follow "…:" in the same "ust."
 
 
-class DraftError(Exception):
+class DraftError(Refusal):
     """The draft cannot be published as it is; `message` says why (in Polish first)."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,12 @@ class Post(db.Model):
     )
 
     @property
+    def edited_by_author(self) -> bool:
+        """Shown as "edytowano": the author changed the text after publication (not only a moderator)."""
+        return self.edited_at is not None and (self.moderator_edited_at is None
+                                               or self.edited_at > self.moderator_edited_at)
+
+    @property
     def anchor(self) -> str:
         return f"k-{self.id}"
 

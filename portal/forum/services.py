@@ -16,12 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from portal import clock, pagination, permissions
 from portal.accounts.models import User
-from portal.consultations.models import Consultation, Phase, PhaseKind
+from portal.consultations.models import Consultation, Phase, PhaseKind, phase_of
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import (PATH_DIGITS, DraftSection, Post, PostRevision, PostState, Subscription,
                                  Thread, ThreadKind)
 from portal.forum.notifications import notify_about
-from portal.moderation.services import initial_state
+from portal.moderation.services import claim, initial_state
 from portal.reports import counts
 from portal.reports.models import Report
 from portal.sanitize import render_markdown
@@ -33,7 +34,7 @@ ROOTS_PER_PAGE = 30
 MAX_NESTING = 4  # replies deeper than this continue flat under the 4th level
 
 
-class PostingRefused(Exception):
+class PostingRefused(Refusal):
     """A rule refused the post; `message` says why and the form keeps the text.
 
     `fields` ties messages to the form fields they are about ({"title": …, "body": …}, in the
@@ -49,10 +50,6 @@ class PostingRefused(Exception):
     def about(cls, fields: dict) -> "PostingRefused":
         """A refusal of what was typed into these fields (the first message is `message`)."""
         return cls(next(iter(fields.values())), fields=fields)
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 Decision = permissions.Decision  # a rule's answer (portal.permissions)
@@ -76,11 +73,7 @@ def is_following(user, thread: Thread) -> bool:
 
 def comment_window(consultation_id: int) -> Phase | None:
     """The electronic consultation phase: comments are taken while it is open."""
-    return db.session.scalar(select(Phase).where(Phase.consultation_id == consultation_id,
-                                                 Phase.kind == PhaseKind.E_CONSULTATION))
-
-
-window_state = permissions.window_state
+    return phase_of(consultation_id, PhaseKind.E_CONSULTATION)
 
 
 def may_post(user, thread: Thread | None, window: Phase | None, now: datetime | None = None) -> Decision:
@@ -241,16 +234,11 @@ def edit_comment(user: User, post: Post, body: str, now: datetime | None = None)
                   "proposed_body": None, "proposed_body_html": None, "proposed_at": None}
         outcome = EditOutcome.PUBLISHED if post.state == PostState.APPROVED else EditOutcome.STILL_PENDING
     previous = post.body
-    changed = db.session.execute(
-        update(Post).where(Post.id == post.id, Post.version == post.version, Post.state == post.state)
-        .values(version=Post.version + 1, **values).execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
+    if not claim(post, post.version, Post.state == post.state, **values):
         raise PostingRefused(_l("Twoja uwaga zmieniła się w międzyczasie (na przykład moderator właśnie ją "
                                 "rozpatrzył). Sprawdź ją w wątku i wyślij zmiany jeszcze raz."))
     if "body" in values:
         db.session.add(PostRevision(post_id=post.id, body=previous, created_at=now, editor_id=user.id))
-    db.session.refresh(post)
     return outcome
 
 

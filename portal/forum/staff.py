@@ -26,12 +26,6 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 UPLOAD_EXTENSIONS = ("md", "txt")
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 class DraftForm(Form):
     markdown = TextAreaField(_l("Treść projektu w formacie Markdown"))
     upload = FileField(_l("Plik z projektem"), validators=[

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal import clock, pagination, permissions
 from portal.bad_input import bounded_int
-from portal.consultations.models import Consultation
+from portal.consultations.models import Consultation, PhaseKind, phase_of
 from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
 from portal.forms import validates_own_csrf
@@ -24,15 +24,20 @@ def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug)
 
 
+def _comment_window(consultation: Consultation):
+    """The e-consultation phase, for pages that loaded the consultation without it (one query)."""
+    return phase_of(consultation.id, PhaseKind.E_CONSULTATION)
+
+
 @bp.get("/konsultacje/<slug>/forum")
 @page_cache.shared_with_anonymous_readers()
 def index(slug: str):
     consultation = _consultation(slug)
-    window = services.comment_window(consultation.id)
+    window = _comment_window(consultation)
     threads, comment_counts = counts.counted_threads(consultation.id)
     return render_template("forum/index.html", consultation=consultation, window=window,
                            threads=threads, counts=comment_counts, report=report_of(consultation.id),
-                           state=services.window_state(window, clock.now_utc()),
+                           state=permissions.window_state(window, clock.now_utc()),
                            decision=services.may_post(current_user, None, window))
 
 
@@ -70,7 +75,7 @@ def thread(slug: str, thread_id: int):
     return render_template("forum/thread.html", consultation=consultation, thread=thread, section=section,
                            window=window, page=page, form=form, preview=preview, refusal=refusal,
                            decision=services.may_post(current_user, thread, window),
-                           state=services.window_state(window, clock.now_utc()),
+                           state=permissions.window_state(window, clock.now_utc()),
                            following=page.following, report=page.report,
                            tree=services.build_tree(page.posts), reply_to=reply_to,
                            max_nesting=services.MAX_NESTING,
@@ -120,7 +125,7 @@ def _reply_target(thread: Thread, parent_id: str | None) -> Post | None:
 @validates_own_csrf
 def new_thread(slug: str):
     consultation = _consultation(slug)
-    window = services.comment_window(consultation.id)
+    window = _comment_window(consultation)
     form = forms.ThreadForm()
 
     def send():
@@ -166,7 +171,7 @@ def edit(post_id: int):
     thread = db.session.get(Thread, post.thread_id)
     consultation = db.session.get(Consultation, thread.consultation_id)
     # The page says at once why the author can't change the comment now, and offers no "Zapisz".
-    decision = permissions.can_edit(current_user, post, thread, services.comment_window(consultation.id))
+    decision = permissions.can_edit(current_user, post, thread, _comment_window(consultation))
     # The author carries on from their latest text, also while it waits for a moderator.
     latest = post.proposed_body if post.proposed_at is not None else post.body
     form = forms.EditForm(body=latest) if request.method == "GET" else forms.EditForm()

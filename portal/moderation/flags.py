@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from portal import audit, clock, permissions
 from portal.accounts.models import User
 from portal.consultations.models import Consultation
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import Post, PostState, Thread
 from portal.moderation import services
@@ -54,12 +55,8 @@ ALREADY_REPORTED = _l("Ta uwaga została już przez Ciebie zgłoszona. Moderator
                       "nie trzeba zgłaszać jej ponownie.")
 
 
-class FlagRefused(Exception):
+class FlagRefused(Refusal):
     """A rule refused the report; `message` says why."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 class AlreadyReported(FlagRefused):
@@ -122,23 +119,13 @@ def threshold(post: Post) -> int:
 
 # --- deciding ---------------------------------------------------------------------------------
 
-def _compare_and_set(post: Post, expected_version: int, allowed_from: tuple[PostState, ...], **values) -> None:
-    """Bump the version if nobody changed the comment since the moderator saw it."""
-    result = db.session.execute(
-        update(Post).where(Post.id == post.id, Post.version == expected_version, Post.state.in_(allowed_from))
-        .values(version=Post.version + 1, **values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise services.AlreadyHandled(services.already_handled_message(post))
-    db.session.refresh(post)
-
-
 def confirm_hidden(moderator: User, post: Post, expected_version: int, public_reason: str) -> None:
     """A hidden comment stays hidden, now on a moderator's decision, with a public reason."""
-    before = {"state": post.state.value, "hidden_by_flags": post.hidden_by_flags, "reason": post.moderation_reason}
-    _compare_and_set(post, expected_version, (PostState.HIDDEN,), hidden_by_flags=False,
-                     moderation_reason=public_reason)
-    audit.record(moderator, "post_hidden_confirmed", post, public_reason, before=before,
-                 after={"state": post.state.value, "hidden_by_flags": False, "reason": public_reason})
+    services.perform(moderator, post, "post_hidden_confirmed", expected_version, allowed_from=(PostState.HIDDEN,),
+                     reason=public_reason, hidden_by_flags=False, moderation_reason=public_reason,
+                     before={"state": post.state.value, "hidden_by_flags": post.hidden_by_flags,
+                             "reason": post.moderation_reason},
+                     after={"state": PostState.HIDDEN.value, "hidden_by_flags": False, "reason": public_reason})
 
 
 def _resolve(post: Post, resolution: str, now: datetime) -> int:
@@ -185,7 +172,7 @@ def dismiss(moderator: User, post: Post, expected_version: int, note: str = "",
     if post.state == PostState.HIDDEN and post.hidden_by_flags:
         services.unhide(moderator, post, expected_version, note, now)
     else:  # nothing to show again; still only the moderator who saw the current version decides
-        _compare_and_set(post, expected_version, (post.state,))
+        services.perform(moderator, post, None, expected_version, allowed_from=(post.state,))
     closed = _resolve(post, "dismissed", now)
     audit.record(moderator, "flags_dismissed", post, note, before={"open_flags": closed},
                  after={"state": post.state.value, "open_flags": 0})

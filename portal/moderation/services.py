@@ -1,10 +1,11 @@
 """The one moderation service: every change of a comment's state goes through here.
 
 pending -> approved | rejected; approved <-> hidden; the new text an author proposed for an
-approved comment -> approved (it becomes the text) | rejected (the old text stays). Each change is a compare-and-set on the
-comment's version (`UPDATE post ... WHERE id = ? AND version = ?`), so of two moderators acting
-on the same item only the first succeeds; the second is told who was first. Every change writes
-an append-only audit row with the text before and after.
+approved comment -> approved (it becomes the text) | rejected (the old text stays). Each change
+enters through `perform`, a compare-and-set on the comment's version (`claim`: `UPDATE post ...
+WHERE id = ? AND version = ?`, the only one; the forum's edit uses it too), so of two moderators
+acting on the same item only the first succeeds; the second is told who was first. Every change
+writes an append-only audit row with the text before and after.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portal import audit, clock, mail
 from portal.accounts.models import User
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation, ModerationMode
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import Post, PostRevision, PostState, Thread
 from portal.forum.notifications import notify_about
@@ -44,10 +46,8 @@ REJECTION_LABELS = {
 }
 
 
-class ModerationError(Exception):
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
+class ModerationError(Refusal):
+    """A moderation rule refused the action; `message` says why."""
 
 
 class AlreadyHandled(ModerationError):
@@ -63,22 +63,47 @@ def initial_state(user: User, consultation: Consultation) -> PostState:
     return PostState.PENDING
 
 
-def _change_state(moderator: User, post: Post, expected_version: int, allowed_from: tuple[PostState, ...],
-                  to: PostState, action: str, reason: str = "", **values) -> None:
-    """Compare-and-set the state; log it; raise AlreadyHandled if someone else was first."""
-    before = {"state": post.state.value, "body": post.body}
-    if post.proposed_at is not None:
-        before["proposed_body"] = post.proposed_body
-    result = db.session.execute(
-        update(Post)
-        .where(Post.id == post.id, Post.version == expected_version, Post.state.in_(allowed_from))
-        .values(state=to, version=Post.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
+def claim(post: Post, expected_version: int | None, *conditions, **values) -> bool:
+    """The one compare-and-set on a comment: change it only if nobody changed it since it was read.
+
+    `UPDATE post SET version = version + 1, <values> WHERE id = ? AND version = ? AND <conditions>`;
+    True (and the comment refreshed) when this request won, False when someone was first
+    (nothing is written then). `expected_version` is the version the moderator or author saw;
+    None only where nobody saw one (the comment hidden by reports, under the comment's lock).
+    """
+    where = [Post.id == post.id, *conditions]
+    if expected_version is not None:
+        where.append(Post.version == expected_version)
+    result = db.session.execute(update(Post).where(*where).values(version=Post.version + 1, **values)
+                                .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise AlreadyHandled(already_handled_message(post))
+        return False
     db.session.refresh(post)
-    audit.record(moderator, action, post, reason, before=before, after={"state": post.state.value, "body": post.body})
+    return True
+
+
+def perform(actor: User, post: Post, action: str | None, expected_version: int, *conditions,
+            allowed_from: tuple[PostState, ...] | None = None, reason: str = "", before: dict | None = None,
+            after: dict | None = None, **values) -> None:
+    """Every moderator's action on a comment enters here (as Discourse's `reviewable.perform`).
+
+    Claims the comment at the version the moderator saw (and in one of `allowed_from`), writing
+    `values`; raises AlreadyHandled, saying who was first, when another moderator or the author
+    changed it meanwhile. The claim is the action's first write, so a refusal leaves nothing
+    behind and the view needs no rollback. Then writes the audit row `action` with the text before
+    and after (`action` None: the caller records it once it knows the outcome, e.g. a move).
+    """
+    if before is None:
+        before = {"state": post.state.value, "body": post.body}
+        if post.proposed_at is not None:
+            before["proposed_body"] = post.proposed_body
+    if allowed_from is not None:
+        conditions = (*conditions, Post.state.in_(allowed_from))
+    if not claim(post, expected_version, *conditions, **values):
+        raise AlreadyHandled(already_handled_message(post))
+    if action is not None:
+        audit.record(actor, action, post, reason, before=before,
+                     after=after if after is not None else {"state": post.state.value, "body": post.body})
 
 
 def already_handled_message(post: Post) -> str:
@@ -131,8 +156,8 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
     if edited:
         values = {"body": edited_body.strip(), "body_html": str(render_markdown(edited_body.strip())), "edited_at": now,
                   "moderator_edited_at": now}
-    _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.APPROVED,
-                  "post_approved_with_edits" if edited else "post_approved", **values)
+    perform(moderator, post, "post_approved_with_edits" if edited else "post_approved", expected_version,
+            allowed_from=(PostState.PENDING,), state=PostState.APPROVED, **values)
     if edited:  # only once the version check succeeded: a lost race leaves no revision behind
         db.session.add(PostRevision(post_id=post.id, body=original, created_at=now, editor_id=moderator.id))
     thread = db.session.get(Thread, post.thread_id)
@@ -150,9 +175,9 @@ def approve(moderator: User, post: Post, expected_version: int, edited_body: str
 def _approve_edit(moderator: User, post: Post, expected_version: int, now: datetime) -> None:
     """The author's new text replaces the public one; the public one is kept as a revision."""
     public, author_id, written_at = post.body, post.author_id, post.proposed_at
-    _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.APPROVED,
-                  "post_edit_approved", body=post.proposed_body, body_html=post.proposed_body_html,
-                  edited_at=written_at, proposed_body=None, proposed_body_html=None, proposed_at=None)
+    perform(moderator, post, "post_edit_approved", expected_version, allowed_from=(PostState.APPROVED,),
+            body=post.proposed_body, body_html=post.proposed_body_html, edited_at=written_at,
+            proposed_body=None, proposed_body_html=None, proposed_at=None)
     db.session.add(PostRevision(post_id=post.id, body=public, created_at=now, editor_id=author_id))
 
 
@@ -172,15 +197,15 @@ def reject(moderator: User, post: Post, expected_version: int, reason: Rejection
     text = _rejection_text(reason, note)
     if waits_as_edit(post):
         refused = post.proposed_body
-        _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.APPROVED,
-                      "post_edit_rejected", text, proposed_body=None, proposed_body_html=None, proposed_at=None)
+        perform(moderator, post, "post_edit_rejected", expected_version, allowed_from=(PostState.APPROVED,),
+                reason=text, proposed_body=None, proposed_body_html=None, proposed_at=None)
         author = db.session.get(User, post.author_id) if post.author_id else None
         if author and author.is_active:
             mail.queue(author.email, "post_edit_rejected", post=post, reason=text, refused_body=refused,
                        thread=db.session.get(Thread, post.thread_id))
         return
-    _change_state(moderator, post, expected_version, (PostState.PENDING,), PostState.REJECTED,
-                  "post_rejected", text, moderation_reason=text)
+    perform(moderator, post, "post_rejected", expected_version, allowed_from=(PostState.PENDING,),
+            reason=text, state=PostState.REJECTED, moderation_reason=text)
     author = db.session.get(User, post.author_id) if post.author_id else None
     if author and author.is_active:
         mail.queue(author.email, "post_rejected", post=post, reason=text,
@@ -190,15 +215,15 @@ def reject(moderator: User, post: Post, expected_version: int, reason: Rejection
 def hide(moderator: User, post: Post, expected_version: int, public_reason: str,
          now: datetime | None = None) -> None:
     """Hide a published comment behind a placeholder with a public reason; its replies stay."""
-    _change_state(moderator, post, expected_version, (PostState.APPROVED,), PostState.HIDDEN,
-                  "post_hidden", public_reason, moderation_reason=public_reason.strip())
+    perform(moderator, post, "post_hidden", expected_version, allowed_from=(PostState.APPROVED,),
+            reason=public_reason, state=PostState.HIDDEN, moderation_reason=public_reason.strip())
     _thread_counts(post.thread_id, -1, now or clock.now_utc())
 
 
 def unhide(moderator: User, post: Post, expected_version: int, reason: str = "",
            now: datetime | None = None) -> None:
-    _change_state(moderator, post, expected_version, (PostState.HIDDEN,), PostState.APPROVED,
-                  "post_unhidden", reason, moderation_reason="", hidden_by_flags=False)
+    perform(moderator, post, "post_unhidden", expected_version, allowed_from=(PostState.HIDDEN,),
+            reason=reason, state=PostState.APPROVED, moderation_reason="", hidden_by_flags=False)
     _thread_counts(post.thread_id, +1, now or clock.now_utc())
     number_late_comment(post)
 
@@ -206,15 +231,9 @@ def unhide(moderator: User, post: Post, expected_version: int, reason: str = "",
 def hide_by_flags(post: Post, now: datetime | None = None) -> bool:
     """Enough distinct reporters: hide until a moderator decides (no moderator acted: actor None)."""
     before = {"state": post.state.value, "body": post.body}
-    result = db.session.execute(
-        update(Post).where(Post.id == post.id, Post.state == PostState.APPROVED)
-        .values(state=PostState.HIDDEN, version=Post.version + 1, hidden_by_flags=True,
-                moderation_reason=str(_l("zgłoszenia użytkowników — czeka na decyzję moderatora")))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not claim(post, None, Post.state == PostState.APPROVED, state=PostState.HIDDEN, hidden_by_flags=True,
+                 moderation_reason=str(_l("zgłoszenia użytkowników — czeka na decyzję moderatora"))):
         return False
-    db.session.refresh(post)
     audit.record(None, "post_hidden_by_flags", post, "", before=before, after={"state": post.state.value})
     _thread_counts(post.thread_id, -1, now or clock.now_utc())
     return True

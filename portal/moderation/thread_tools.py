@@ -12,18 +12,15 @@ from sqlalchemy import case, select, update
 
 from portal import audit, clock
 from portal.accounts.models import User
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import PATH_DIGITS, Post, PostState, Thread
 from portal.forum.services import MAX_NESTING, TITLE_MAX, one_line
 from portal.moderation import services
 
 
-class ToolRefused(Exception):
+class ToolRefused(Refusal):
     """A rule refused the change; the message is shown to the moderator."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 def _switch(moderator: User, thread: Thread, action: str, condition, values: dict, before: dict,
@@ -98,11 +95,8 @@ def move(moderator: User, post: Post, target: Thread, expected_version: int, rea
     if target.consultation_id != source.consultation_id:
         raise ToolRefused(_l("Uwagę można przenieść tylko do wątku tych samych konsultacji."))
     # Claim the comment: a moderator acting on an older view of it (or a second move) is refused.
-    claimed = db.session.execute(
-        update(Post).where(Post.id == post.id, Post.version == expected_version, Post.thread_id == source.id)
-        .values(version=Post.version + 1).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        raise services.AlreadyHandled(services.already_handled_message(post))
+    # The audit row is written below, once the number of comments moved is known.
+    services.perform(moderator, post, None, expected_version, Post.thread_id == source.id)
     before = {"thread_id": source.id, "parent_id": post.parent_id, "root_id": post.root_id,
               "path": post.path, "depth": post.depth}
 

@@ -31,13 +31,6 @@ from portal.urls import local_path_or
 bp = Blueprint("moderation_tools", __name__)
 
 
-@bp.after_request
-def no_store(response):
-    # Moderators' pages show reports and account states: never cached.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _actor() -> User:
     return current_user._get_current_object()
 

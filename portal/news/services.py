@@ -203,7 +203,7 @@ def announce_publication(consultation: Consultation, now: datetime | None = None
     if not claimed:
         return 0
     db.session.execute(
-        update(Phase).where(Phase.consultation_id == consultation.id, Phase.starts_at <= now,
+        update(Phase).where(Phase.consultation_id == consultation.id, Phase.has_started_at(now),
                             Phase.news_sent_at.is_(None))
         .values(news_sent_at=now).execution_options(synchronize_session=False))
     return _send_to(_confirmed_subscribers(), "news_publication", consultation=consultation,
@@ -220,7 +220,7 @@ def announce_phase_starts(now: datetime | None = None) -> int:
     """
     now = now or clock.now_utc()
     due = select(Phase.id).join(Consultation, Consultation.id == Phase.consultation_id).where(
-        Consultation.status == Status.PUBLISHED, Phase.starts_at <= now, Phase.news_sent_at.is_(None))
+        Consultation.status == Status.PUBLISHED, Phase.has_started_at(now), Phase.news_sent_at.is_(None))
     claimed = set(db.session.scalars(
         update(Phase).where(Phase.id.in_(due.scalar_subquery()), Phase.news_sent_at.is_(None))
         .values(news_sent_at=now).returning(Phase.id)

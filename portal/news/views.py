@@ -100,7 +100,7 @@ def atom():
     entries = []
     for consultation in services.published_for_feed():
         published = consultation.news_sent_at or consultation.created_at
-        started = [phase.starts_at for phase in consultation.phases if phase.starts_at <= now]
+        started = [phase.starts_at for phase in consultation.phases if phase.has_started_at(now)]
         entries.append({
             "id": url_for("consultations.announcement", slug=consultation.slug, _external=True),
             "title": xml_text(consultation.title),

@@ -30,6 +30,7 @@ from sqlalchemy import and_, delete, func, inspect, or_, select, update
 
 from portal import audit, clock
 from portal.consultations.models import Consultation, Phase
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.registrations.calendar import DEFAULT_LENGTH
@@ -42,12 +43,8 @@ from portal.registrations.models import (
 from portal.registrations.services import token_for
 
 
-class RetentionRefused(Exception):
+class RetentionRefused(Refusal):
     """The consultation's data may not be erased (yet); `message` says why."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass

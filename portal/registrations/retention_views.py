@@ -12,13 +12,6 @@ from portal.registrations import retention
 bp = Blueprint("retention", __name__, url_prefix="/zespol")
 
 
-@bp.after_request
-def no_store(response):
-    # The page names consultations still in preparation (drafts).
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/retencja")
 @permissions.require(permissions.is_admin)
 def overview():

@@ -19,7 +19,8 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock, mail
-from portal.consultations.models import Consultation, Phase, PhaseKind
+from portal.consultations.models import Consultation, Phase, PhaseKind, phase_of
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.registrations import locking, recording
 from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting,
@@ -28,12 +29,8 @@ from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting,
 HOLD = timedelta(hours=48)
 
 
-class RegistrationError(Exception):
+class RegistrationError(Refusal):
     """A rule refused the registration; `message` is shown to the person."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 class RegistrationClosed(RegistrationError):
@@ -110,12 +107,11 @@ def manage_url(registration) -> str:
 # --- windows ----------------------------------------------------------------------------------
 
 def signup_phase(consultation_id: int) -> Phase | None:
-    return db.session.scalar(select(Phase).where(Phase.consultation_id == consultation_id,
-                                                 Phase.kind == PhaseKind.GROUP_SIGNUP))
+    return phase_of(consultation_id, PhaseKind.GROUP_SIGNUP)
 
 
 def signup_is_open(phase: Phase | None, now: datetime) -> bool:
-    return phase is not None and phase.is_open(now)
+    return phase is not None and phase.is_open_at(now)
 
 
 # --- seats ------------------------------------------------------------------------------------

@@ -35,12 +35,6 @@ ENDED = (Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED)
 MEETING_STATUS_LABELS = exports.MEETING_STATUS_LABELS  # one wording for the page and the export
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- reading: one query per kind of thing, whatever the number of registrations ---------------
 
 @dataclass

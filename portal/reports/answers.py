@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
 from portal import audit, clock
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forum.models import Post
 from portal.reports.models import Answer, AnsweredComment, Decision
@@ -26,10 +27,8 @@ from portal.reports.publishing import note_correction
 AUDIT_ACTION = "answer_comment"
 
 
-class AnswerError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class AnswerError(Refusal):
+    """A rule refused the answer; the message is shown next to the field it is about."""
 
 
 @dataclass

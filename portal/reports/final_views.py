@@ -23,16 +23,6 @@ from portal import page_cache
 
 bp = Blueprint("final_document", __name__, url_prefix="")
 
-STAFF_ENDPOINTS = ("final_document.manage", "final_document.link_changes")
-
-
-@bp.after_request
-def no_store(response):
-    if request.endpoint in STAFF_ENDPOINTS:  # names of commenters and organisations
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/zespol/konsultacje/<slug>/wersja-koncowa", methods=["GET", "POST"])
 @permissions.require(permissions.is_staff)
 @validates_own_csrf

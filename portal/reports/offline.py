@@ -26,6 +26,7 @@ from portal import audit, clock, formatting, permissions
 from portal.bad_input import check_day
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.forum.drafts import GENERAL_THREAD_TITLE
@@ -99,12 +100,8 @@ class OfflineEntry:
     body: str
 
 
-class EntryRefused(Exception):
+class EntryRefused(Refusal):
     """The entry cannot be changed now; `field` names the form field it is about, if any."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message, self.field = str(message), field
 
 
 def today(consultation: Consultation) -> date:

@@ -23,10 +23,9 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit, clock, mail, permissions
 from portal.accounts.models import User
-from portal.consultations.models import Consultation
+from portal.consultations.models import Consultation, PhaseKind, phase_of
 from portal.extensions import db
 from portal.forum.models import Post, PostState, Thread
-from portal.forum.services import comment_window
 from portal.reports.models import Report, ReportVersion
 from portal.reports.services import (
     ReportData,
@@ -113,8 +112,8 @@ def publish(consultation: Consultation, actor: User, summary: str) -> Publicatio
     has no answer or the summary is empty (nothing is written either way).
     """
     now = clock.now_utc()
-    window = comment_window(consultation.id)
-    if window is None or window.ends_at is None or now < window.ends_at:
+    window = phase_of(consultation.id, PhaseKind.E_CONSULTATION)
+    if window is None or not window.has_ended_at(now):
         raise ReportTooEarly(window.ends_at if window is not None else None)
     data = report_comments(consultation.id)
     unanswered = data.total - data.answered

@@ -30,12 +30,6 @@ from portal.reports.workspace_forms import AnswerForm, JointAnswerForm, SameAnsw
 bp = Blueprint("report_workspace", __name__, url_prefix="/zespol")
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- what the page shows ----------------------------------------------------------------------
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from portal import audit, clock, permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
+from portal.errors import Refusal
 from portal.extensions import db
 from portal.forms import validates_own_csrf
 from portal.registrations import services as seats
@@ -40,10 +41,8 @@ from portal.staff.group_forms import (
 bp = Blueprint("staff_groups", __name__, url_prefix="/zespol")
 
 
-class RefusedChange(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RefusedChange(Refusal):
+    """A rule refused the change of a group or a meeting; `message` says why."""
 
 
 # --- working groups: the rules ----------------------------------------------------------------
@@ -177,12 +176,6 @@ def delete_meeting(actor, meeting: Meeting) -> None:
 
 
 # --- the pages --------------------------------------------------------------------------------
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _actor():
     return current_user._get_current_object()

@@ -21,7 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import audit, clock
+from portal import audit, clock, errors
 from portal.audit import AuditLog
 from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
@@ -36,13 +36,11 @@ CONSULTATION_FIELDS = ("title", "slug", "lead", "body", "contact_name", "contact
                        "contact_phone", "timezone")
 
 
-class Refusal(Exception):
+class Refusal(errors.Refusal):
     """A rule refused the change; `field` is the form field the message is shown next to."""
 
     def __init__(self, field_name: str, message):
-        super().__init__(str(message))
-        self.field = field_name
-        self.message = message
+        super().__init__(message, field_name)
 
 
 # --- the consultation ---------------------------------------------------------------------------

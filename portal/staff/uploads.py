@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal import formatting
+from portal.errors import Refusal
 from portal.extensions import db
 
 MEGABYTE = 1024 * 1024
@@ -77,10 +78,8 @@ class Upload:
     original_name: str
 
 
-class UploadRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class UploadRefused(Refusal):
+    """The file is refused (type, size); `message` says why."""
 
 
 def megabytes(size: int) -> str:

@@ -29,13 +29,6 @@ bp = Blueprint("staff", __name__, url_prefix="/zespol")
 STATUS_LABELS = {Status.DRAFT: _l("Szkic"), Status.PUBLISHED: _l("Opublikowana")}
 
 
-@bp.after_request
-def no_store(response):
-    # The pages carry an official's contact details and unpublished drafts.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _see_other(endpoint: str, **values):
     return redirect(url_for(endpoint, **values), 303)
 
