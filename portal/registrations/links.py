@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from portal import clock, mail
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.registrations.calendar import DEFAULT_LENGTH
 from portal.registrations.models import GroupRegistration, Status, WorkingGroup
-from portal.registrations.services import manage_url
+from portal.registrations.services import claim_link, manage_url
 
 
 def lead_time() -> timedelta:
@@ -37,14 +37,8 @@ def send_group_meeting_links(now: datetime | None = None) -> int:
     ).all()
     sent = 0
     for registration_id, group, consultation in due:
-        # Claimed atomically: two sweeps running at once never send the link twice.
-        claimed = db.session.execute(
-            update(GroupRegistration)
-            .where(GroupRegistration.id == registration_id, GroupRegistration.link_sent_at.is_(None))
-            .values(link_sent_at=now)
-        ).rowcount
-        if claimed:
-            registration = db.session.get(GroupRegistration, registration_id)
+        registration = claim_link(GroupRegistration, registration_id, now)
+        if registration is not None:
             mail.queue(registration.email, "group_meeting_link", registration=registration, group=group,
                        consultation=consultation, manage_url=manage_url(registration),
                        ics_url=url_for("meeting_materials.group_ics", slug=consultation.slug, group_id=group.id,

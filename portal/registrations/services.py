@@ -411,16 +411,21 @@ def send_meeting_links(now: datetime | None = None) -> int:
     ).all()
     sent = 0
     for registration_id, meeting in due:
-        # Claimed atomically: two sweeps running at once never send the link twice.
-        claimed = db.session.execute(
-            update(MeetingRegistration)
-            .where(MeetingRegistration.id == registration_id, MeetingRegistration.link_sent_at.is_(None))
-            .values(link_sent_at=now)
-        ).rowcount
-        if claimed:
-            _tell(db.session.get(MeetingRegistration, registration_id), "meeting_link", meeting=meeting)
+        registration = claim_link(MeetingRegistration, registration_id, now)
+        if registration is not None:
+            _tell(registration, "meeting_link", meeting=meeting)
             sent += 1
     return sent
+
+
+def claim_link(model, registration_id: int, now: datetime):
+    """Mark a registration's join link as sent, atomically: two sweeps running at once never send
+    it twice. The registration when this call claimed it, else None."""
+    claimed = db.session.execute(
+        update(model).where(model.id == registration_id, model.link_sent_at.is_(None))
+        .values(link_sent_at=now)
+    ).rowcount
+    return db.session.get(model, registration_id) if claimed else None
 
 
 def _tell(registration, template: str, **context) -> None:
