@@ -102,18 +102,11 @@ def _needs_columns(tz: str) -> list[Column]:
     ]
 
 
-def columns(tz: str) -> list[Column]:
-    timed, erased = _timed(tz), _erased
-
-    def when(attribute):
-        return _when(attribute, tz)
-
+def _applicant_columns(tz: str) -> list[Column]:
+    """What the person typed (both forms ask the same) and the privacy notice they accepted."""
     return [
-        Column(_("Grupa robocza"), lambda row: row.group.name),
-        Column(_("Stan"), lambda row: str(STATUS_LABELS[row.registration.status])),
-        Column(_("Miejsce na liście oczekujących"), lambda row: row.position),
-        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name or erased(row)),
-        Column(_("Adres e-mail"), lambda row: erased(row) or row.registration.email),
+        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name or _erased(row)),
+        Column(_("Adres e-mail"), lambda row: _erased(row) or row.registration.email),
         Column(_("Telefon"), lambda row: row.registration.phone),
         Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
         Column(_("Adres siedziby organizacji"), lambda row: row.registration.organisation_address),
@@ -122,7 +115,21 @@ def columns(tz: str) -> list[Column]:
                lambda row: row.registration.prior_activity),
         *_needs_columns(tz),
         Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
-        Column(timed(_("Informację przyjęto")), when("privacy_notice_accepted_at")),
+        Column(_timed(tz)(_("Informację przyjęto")), _when("privacy_notice_accepted_at", tz)),
+    ]
+
+
+def columns(tz: str) -> list[Column]:
+    timed = _timed(tz)
+
+    def when(attribute):
+        return _when(attribute, tz)
+
+    return [
+        Column(_("Grupa robocza"), lambda row: row.group.name),
+        Column(_("Stan"), lambda row: str(STATUS_LABELS[row.registration.status])),
+        Column(_("Miejsce na liście oczekujących"), lambda row: row.position),
+        *_applicant_columns(tz),
         Column(timed(_("Zgłoszenie wysłano")), when("created_at")),
         Column(timed(_("Rezerwacja ważna do")), when("hold_expires_at")),
         Column(timed(_("Potwierdzono")), when("confirmed_at")),
@@ -140,17 +147,7 @@ def meeting_columns(tz: str) -> list[Column]:
         Column(timed(_("Termin spotkania")), lambda row: _local(row.meeting.starts_at, tz)),
         Column(_("Stan"), lambda row: str(MEETING_STATUS_LABELS.get(row.registration.status,
                                                                      STATUS_LABELS[row.registration.status]))),
-        Column(_("Imię i nazwisko"), lambda row: row.registration.full_name or _erased(row)),
-        Column(_("Adres e-mail"), lambda row: _erased(row) or row.registration.email),
-        Column(_("Telefon"), lambda row: row.registration.phone),
-        Column(_("Nazwa organizacji"), lambda row: row.registration.organisation_name),
-        Column(_("Adres siedziby organizacji"), lambda row: row.registration.organisation_address),
-        Column(_("Dane kontaktowe organizacji"), lambda row: row.registration.organisation_contact),
-        Column(_("Dotychczasowe działania w organizacjach pozarządowych"),
-               lambda row: row.registration.prior_activity),
-        *_needs_columns(tz),
-        Column(_("Wersja informacji o danych osobowych"), lambda row: row.registration.privacy_notice_version),
-        Column(timed(_("Informację przyjęto")), _when("privacy_notice_accepted_at", tz)),
+        *_applicant_columns(tz),
         Column(timed(_("Zgłoszenie wysłano")), _when("created_at", tz)),
         Column(timed(_("Potwierdzono")), _when("confirmed_at", tz)),
         Column(timed(_("Link wysłano")), _when("link_sent_at", tz)),
