@@ -3,6 +3,7 @@
 Templates print only the output of ``render_markdown`` (stored in ``*_html`` columns) as
 markup; every other string is escaped by Jinja.
 """
+import threading
 from functools import partial
 
 import bleach
@@ -36,7 +37,10 @@ def markdown_parser(*, raw_html: bool = False) -> MarkdownIt:
     return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
-_markdown = markdown_parser()
+# bleach's Cleaner (its html5lib parser) keeps state while it cleans and is documented as not
+# thread-safe; a threaded server, or two requests of a test's live server, would tear one shared
+# instance apart ("pop from empty list"). Each thread gets its own parser and cleaner.
+_local = threading.local()
 
 
 def _set_rel(attrs, new=False):
@@ -45,15 +49,22 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
-                     parse_email=True)],
-)
+def _make_cleaner() -> bleach.Cleaner:
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
+                         parse_email=True)],
+    )
+
+
+def _tools() -> tuple[MarkdownIt, bleach.Cleaner]:
+    if not hasattr(_local, "tools"):
+        _local.tools = (markdown_parser(), _make_cleaner())
+    return _local.tools
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -61,5 +72,6 @@ def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
     # Headings in user text start at h2: the page's own h1 stays the only one.
-    html = _markdown.render(text).replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    return Markup(_cleaner.clean(html))
+    markdown, cleaner = _tools()
+    html = markdown.render(text).replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return Markup(cleaner.clean(html))

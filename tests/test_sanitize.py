@@ -34,3 +34,29 @@ def test_empty_text_renders_nothing():
 
 def test_polish_text_survives_unchanged():
     assert "Zażółć gęślą jaźń" in render_markdown("Zażółć gęślą jaźń")
+
+
+def test_many_threads_rendering_at_once_each_get_their_own_whole_result():
+    # A threaded server renders several people's comments at the same moment; one shared
+    # bleach Cleaner is not thread-safe and tore apart ("pop from empty list") under load.
+    import threading
+
+    source = "\n".join(f"- punkt {n} z [linkiem](https://example.org/{n}) i **pogrubieniem**"
+                       for n in range(40))
+    expected = str(render_markdown(source))
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(30):
+                results.append(str(render_markdown(source)))
+        except Exception as error:  # noqa: BLE001 - the test reports any
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert results == [expected] * 240
