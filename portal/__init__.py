@@ -158,58 +158,17 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.accounts.admin import bp as admin_users
-    from portal.accounts.views import bp as accounts
-    from portal.consultations.views import bp as consultations
-    from portal.forum.feeds import bp as forum_feeds
-    from portal.forum.staff import bp as forum_staff
-    from portal.forum.views import bp as forum
-    from portal.moderation.records import bp as moderation_records
-    from portal.moderation.settings import bp as moderation_settings
-    from portal.moderation.tools import bp as moderation_tools
-    from portal.moderation.views import bp as moderation
-    from portal.news.views import bp as news
-    from portal.pages.legal_admin import bp as legal_admin
-    from portal.pages.views import bp as pages
-    from portal.registrations.data_requests import bp as registration_data
-    from portal.registrations.materials import bp as meeting_materials
-    from portal.registrations.resend import bp as registration_links
-    from portal.registrations.retention_views import bp as retention_views
-    from portal.registrations.staff import bp as registrations_staff
-    from portal.registrations.views import bp as registrations
-    from portal.reports.final_views import bp as final_document
-    from portal.reports.official import bp as official_report
-    from portal.reports.offline import bp as offline_comments
-    from portal.reports.views import bp as reports
-    from portal.reports.workspace import bp as report_workspace
-    from portal.staff.documents import bp as documents
-    from portal.staff.groups import bp as staff_groups
-    from portal.staff.views import bp as staff
+    """Each package's URL table is its `urls.py`; the app takes all of them."""
+    from portal.accounts import urls as accounts
+    from portal.consultations import urls as consultations
+    from portal.forum import urls as forum
+    from portal.moderation import urls as moderation
+    from portal.news import urls as news
+    from portal.pages import urls as pages
+    from portal.registrations import urls as registrations
+    from portal.reports import urls as reports
+    from portal.staff import urls as staff
 
-    app.register_blueprint(accounts)
-    app.register_blueprint(admin_users)
-    app.register_blueprint(consultations)
-    app.register_blueprint(forum)
-    app.register_blueprint(forum_feeds)
-    app.register_blueprint(forum_staff)
-    app.register_blueprint(moderation)
-    app.register_blueprint(moderation_tools)
-    app.register_blueprint(moderation_records)
-    app.register_blueprint(moderation_settings)
-    app.register_blueprint(pages)
-    app.register_blueprint(legal_admin)
-    app.register_blueprint(registrations)
-    app.register_blueprint(registrations_staff)
-    app.register_blueprint(staff)
-    app.register_blueprint(documents)
-    app.register_blueprint(staff_groups)
-    app.register_blueprint(report_workspace)
-    app.register_blueprint(reports)
-    app.register_blueprint(final_document)
-    app.register_blueprint(official_report)
-    app.register_blueprint(offline_comments)
-    app.register_blueprint(registration_data)
-    app.register_blueprint(registration_links)
-    app.register_blueprint(retention_views)
-    app.register_blueprint(meeting_materials)
-    app.register_blueprint(news)
+    for package in (accounts, consultations, forum, moderation, pages, registrations, staff, reports, news):
+        for blueprint in package.BLUEPRINTS:
+            app.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from flask import g
+from flask import g, render_template
 
 from portal.extensions import db
 
@@ -61,3 +61,17 @@ def hold_the_answer(error=None) -> None:
         clock.record(time.monotonic() - current.started)
     db.session.close()  # its connection goes back to the pool while the answer waits
     time.sleep(max(0.0, current.started + clock.longest() - time.monotonic()))
+
+
+def address_form(form, kind: str, act, sent_template: str, form_template: str, **sent_context):
+    """The page of a form that takes only an e-mail address and answers "check your inbox"
+    (password reset, "send my link again", a registrant's data, news): `act(address)` runs,
+    timed as `kind`, and says whether it sent an e-mail; the answer is the same page either way."""
+    if form.validate_on_submit():
+        from portal.accounts.services import normalise_email
+
+        address = normalise_email(form.email.data)
+        timed = answer(kind)  # the same time whatever the address
+        timed.sent = act(address)
+        return render_template(sent_template, email=address, **sent_context)
+    return render_template(form_template, form=form), form.status()

@@ -1,4 +1,5 @@
 """Column types shared by every capability."""
+import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
@@ -37,3 +38,19 @@ def enum_column(enum_class, length: int = 30):
     return Enum(enum_class, native_enum=False, length=length,
                 values_callable=lambda members: [m.value for m in members],
                 validate_strings=True)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members carry the words people read, declared together (as Django's
+    TextChoices): `OFF_TOPIC = "off_topic", _l("nie dotyczy tematu konsultacji")`. The value
+    is what is stored; `member.label` what is shown; `labels()` the mapping for forms and pages."""
+
+    def __new__(cls, value: str, label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict:
+        return {member: member.label for member in cls}

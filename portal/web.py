@@ -1,8 +1,9 @@
 """What every request shares: the unit of work, security and cache headers, template helpers, errors."""
 import re
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, flash, g, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
@@ -167,3 +168,11 @@ def _register_error_pages(app: Flask) -> None:
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, render_error(status))
     app.register_error_handler(CSRFError, render_error(400))
+
+
+def flash_outcome(changed: bool, done_message: str, unchanged_message: str | None = None) -> None:
+    """Say what a change did, or (as a notice) that there was nothing to change."""
+    if changed:
+        flash(done_message, "success")
+    else:
+        flash(unchanged_message or _("Bez zmian: ten stan był już ustawiony."), "info")

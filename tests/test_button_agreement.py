@@ -253,3 +253,21 @@ def test_header_links_agree_with_the_pages(app, client, torun, people, role):
     for url in pages:
         shown = re.search(f'href="{re.escape(url)}"', header) is not None
         agree(shown, client.get(url).status_code == 200, f"{url} as {role}")
+
+
+@pytest.mark.parametrize("role", ("moderator", "admin"))
+def test_every_back_office_page_of_a_consultation_has_the_one_menu_marking_itself(app, client, torun, people,
+                                                                                   role):
+    # The staff pages of one consultation live in six packages; staff move between them by one menu.
+    with app.test_request_context():
+        urls = {endpoint: url_for(endpoint, slug=torun.slug) for endpoint in BACK_OFFICE}
+    client = as_person(client, people, role)
+    for endpoint, url in urls.items():
+        response = client.get(url)
+        if response.status_code == 403:
+            continue  # a settings page a moderator may not open (the menu doesn't list it either)
+        html = response.get_data(as_text=True)
+        assert 'class="staff-nav"' in html, endpoint
+        nav = html[html.find('class="staff-nav"'):]
+        nav = nav[:nav.find("</nav>")]
+        assert f'<a href="{url}" aria-current="page">' in nav, endpoint

@@ -53,3 +53,47 @@ def test_no_two_packages_services_import_each_other():
 
     cycles = {" -> ".join(found) for name in graph if (found := cycle_from(name, name, (name,)))}
     assert cycles == set()
+
+
+ARCHITECTURE = PORTAL.parent / "docs" / "architecture.md"
+
+
+def _map_section() -> str:
+    text = ARCHITECTURE.read_text()
+    start = text.index("## The map")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_the_architecture_map_names_every_module_and_only_modules_that_exist():
+    section = _map_section()
+    import re
+
+    listed = {}
+    for paragraph in section.split("\n\n"):
+        heading = re.match(r"\*\*`?(\w+)/`?\*\*|\*\*Shared\*\*", paragraph)
+        if heading:
+            package = heading.group(1) or ""
+            listed[package] = set(re.findall(r"`(\w+\.py)`", paragraph))
+    on_disk = {"": {path.name for path in PORTAL.glob("*.py")} - {"__init__.py"}}
+    for directory in sorted(p for p in PORTAL.iterdir() if (p / "__init__.py").exists()):
+        on_disk[directory.name] = {path.name for path in directory.glob("*.py")} - {"__init__.py"}
+    assert {package: sorted(names) for package, names in listed.items()} == \
+        {package: sorted(names) for package, names in on_disk.items()}
+
+
+def test_every_route_is_declared_in_its_packages_url_table_and_nowhere_else():
+    # The URL table of a package is its urls.py: no view module defines a blueprint or a route.
+    offenders = sorted(
+        f"{path.relative_to(PORTAL)}: {line.strip()}"
+        for path in PORTAL.glob("*/*.py") if path.name != "urls.py"
+        for line in path.read_text().splitlines()
+        if "Blueprint(" in line or line.lstrip().startswith(("@bp.", "bp.add_url_rule")))
+    assert offenders == []
+
+
+def test_every_endpoint_of_the_app_comes_from_a_url_table(app):
+    from portal import routing  # noqa: F401 - the helper the tables use
+    tables = {path.parent.name for path in PORTAL.glob("*/urls.py")}
+    packages = {app.blueprints[name].import_name.split(".")[1] for name in app.blueprints}
+    assert packages <= tables
+    assert all(app.blueprints[name].import_name.endswith(".urls") for name in app.blueprints)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.consultations.models import Consultation
 from portal.extensions import db
-from portal.registrations import services
+from portal.registrations import seats, services
 from portal.registrations.models import GroupRegistration, Status, WorkingGroup
 from tests.conftest import _is_postgres
 
@@ -74,7 +74,7 @@ def test_a_rush_at_a_group_of_12_fills_exactly_12_seats_and_queues_the_rest_in_o
     assert len(holders) == 12 and len(waiting) == SUBMISSIONS - 12
     # Arrival order is the order through the lock: the first 12 in got the seats.
     assert max(r.id for r in holders) < min(r.id for r in waiting)
-    assert [services.waiting_position(r) for r in waiting] == list(range(1, len(waiting) + 1))
+    assert [seats.waiting_position(r) for r in waiting] == list(range(1, len(waiting) + 1))
 
 
 def test_two_simultaneous_sign_ups_with_one_address_for_two_groups_let_exactly_one_in(app, torun, frozen_clock):

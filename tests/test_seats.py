@@ -1,4 +1,4 @@
-"""Is a seat free? One answer everywhere: `services.availability`, the same expressions in every
+"""Is a seat free? One answer everywhere: `seats.availability`, the same expressions in every
 query, and every change of seats or capacity going the same way — lock the group, release the
 holds nobody confirmed in time, count, promote from the waiting list.
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.consultations.models import Consultation
 from portal.extensions import db
-from portal.registrations import services
+from portal.registrations import seats, services
 from portal.registrations.models import GroupRegistration, Status, WorkingGroup
 from tests.conftest import form_token
 
@@ -89,10 +89,10 @@ def test_lowering_the_capacity_does_not_count_an_expired_hold_nor_promote_into_s
 
 
 def test_availability_says_what_is_free_and_whether_the_group_is_full():
-    assert services.Availability(capacity=3, held=1, waiting=0).free == 2
-    assert not services.Availability(capacity=3, held=1).full
-    assert services.Availability(capacity=3, held=3, waiting=2).full
-    assert services.Availability(capacity=2, held=3).free == 0  # a capacity lowered under old data
+    assert seats.Availability(capacity=3, held=1, waiting=0).free == 2
+    assert not seats.Availability(capacity=3, held=1).full
+    assert seats.Availability(capacity=3, held=3, waiting=2).full
+    assert seats.Availability(capacity=2, held=3).free == 0  # a capacity lowered under old data
 
 
 def test_one_query_gives_every_group_its_availability_counting_unexpired_holds_only(as_admin, frozen_clock):
@@ -104,14 +104,14 @@ def test_one_query_gives_every_group_its_availability_counting_unexpired_holds_o
     services.confirm(db.session.get(GroupRegistration, first.id))
     db.session.commit()
 
-    seats = dict((g.id, a) for g, a in services.groups_with_seats(group.consultation_id, clock.now_utc()))
-    assert seats[group.id] == services.Availability(capacity=2, held=2, waiting=1)
-    assert seats[group.id].full
+    by_group = dict((g.id, a) for g, a in seats.groups_with_seats(group.consultation_id, clock.now_utc()))
+    assert by_group[group.id] == seats.Availability(capacity=2, held=2, waiting=1)
+    assert by_group[group.id].full
 
     later = clock.now_utc() + services.HOLD + timedelta(minutes=1)  # `second`'s hold has run out
-    seats = dict((g.id, a) for g, a in services.groups_with_seats(group.consultation_id, later))
-    assert seats[group.id] == services.Availability(capacity=2, held=1, waiting=1)
-    free = db.session.scalar(select(services.free_places_column(later)).where(WorkingGroup.id == group.id))
+    by_group = dict((g.id, a) for g, a in seats.groups_with_seats(group.consultation_id, later))
+    assert by_group[group.id] == seats.Availability(capacity=2, held=1, waiting=1)
+    free = db.session.scalar(select(seats.free_places_column(later)).where(WorkingGroup.id == group.id))
     assert free == 1
     assert statuses([second]) == [Status.PENDING]  # reading never changes anything
 

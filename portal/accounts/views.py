@@ -2,7 +2,7 @@
 import json
 from datetime import datetime, timezone
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
+from flask import (Response, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -10,11 +10,10 @@ from flask_login import current_user, login_required
 
 from portal import clock, equal_time
 from portal.accounts import admin_services, forms, known_browsers, services, sessions, tokens
+from portal.downloads import file_response
 from portal.extensions import limiter
 from portal.forms import validates_own_csrf
 from portal.urls import local_path_or
-
-bp = Blueprint("accounts", __name__)
 
 
 def _organisation(form) -> services.OrganisationData:
@@ -22,7 +21,6 @@ def _organisation(form) -> services.OrganisationData:
                                      form.organisation_city.data or "")
 
 
-@bp.route("/rejestracja", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
 @validates_own_csrf
 def sign_up():
@@ -37,7 +35,6 @@ def sign_up():
 
 
 # Tokens travel in the query string, never in the path: access logs record paths only.
-@bp.get("/potwierdz-email")
 def verify_email():
     token = request.args.get("token", "")
     try:
@@ -78,7 +75,6 @@ def _known_browser() -> bool:
     return known_browsers.is_known(request.form.get("email", ""))
 
 
-@bp.route("/logowanie", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], key_func=get_remote_address,
                methods=["POST"], deduct_when=_failed_login, scope="login-ip")
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
@@ -105,7 +101,6 @@ RATE_LIMITED_FORMS = {
 }
 
 
-@bp.errorhandler(429)
 def too_many_attempts(error):
     """Over the limit: the same form again, saying when to try again, with what was typed kept."""
     if request.endpoint not in RATE_LIMITED_FORMS:
@@ -116,7 +111,6 @@ def too_many_attempts(error):
     return render_template(template, form=form_class(), retry_at=retry_at), 429
 
 
-@bp.post("/wyloguj")
 @login_required
 def logout():
     sessions.log_out(current_user._get_current_object())
@@ -124,21 +118,14 @@ def logout():
     return redirect(url_for("consultations.home"))
 
 
-@bp.route("/nie-pamietam-hasla", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
 @validates_own_csrf
 def forgot_password():
-    form = forms.ForgotPasswordForm()
-    if form.validate_on_submit():
-        # The same page, headers and time whether or not the address has an account.
-        answer = equal_time.answer("password_reset")  # timed from here (the right side runs first)
-        answer.sent = services.request_password_reset(form.email.data)
-        return render_template("accounts/check_inbox.html", email=services.normalise_email(form.email.data),
-                               reset=True)
-    return render_template("accounts/forgot_password.html", form=form), form.status()
+    # The same page, headers and time whether or not the address has an account.
+    return equal_time.address_form(forms.ForgotPasswordForm(), "password_reset", services.request_password_reset,
+                                   "accounts/check_inbox.html", "accounts/forgot_password.html", reset=True)
 
 
-@bp.route("/nowe-haslo", methods=["GET", "POST"])
 @validates_own_csrf
 def reset_password():
     token = request.args.get("token", "")
@@ -156,7 +143,6 @@ def reset_password():
     return render_template("accounts/reset_password.html", form=form), form.status()
 
 
-@bp.route("/konto", methods=["GET", "POST"])
 @login_required
 @validates_own_csrf
 def profile():
@@ -174,7 +160,6 @@ def profile():
     return render_template("accounts/profile.html", form=form, user=user), form.status()
 
 
-@bp.post("/konto/wyslij-potwierdzenie")
 @login_required
 def resend_verification():
     user = current_user._get_current_object()
@@ -184,55 +169,55 @@ def resend_verification():
     return redirect(url_for("accounts.profile"))
 
 
-@bp.route("/konto/haslo", methods=["GET", "POST"])
+def _went_through(form, attempt, *refusals) -> bool:
+    """Whether the form is valid and `attempt()` did what it was asked.
+
+    `refusals` are (kind of refusal, field) pairs: a refusal of a listed kind (the first that
+    matches) is shown next to its field, like a validation error, and the page comes back.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        attempt()
+    except tuple(kind for kind, _field in refusals) as error:
+        field = next(field for kind, field in refusals if isinstance(error, kind))
+        field.errors.append(error.message)
+        return False
+    return True
+
+
 @login_required
 @validates_own_csrf
 def change_password():
     form = forms.ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.password.data)
-        except services.AccountError as error:
-            form.current_password.errors.append(error.message)
-        else:
-            sessions.log_in(current_user._get_current_object())  # this one continues; old copies do not
-            flash(_("Hasło zostało zmienione. Inne zalogowane urządzenia zostały wylogowane."), "success")
-            return redirect(url_for("accounts.profile"))
+    user = current_user._get_current_object()
+    if _went_through(form, lambda: services.change_password(user, form.current_password.data, form.password.data),
+                     (services.AccountError, form.current_password)):
+        sessions.log_in(user)  # this one continues; old copies do not
+        flash(_("Hasło zostało zmienione. Inne zalogowane urządzenia zostały wylogowane."), "success")
+        return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), form.status()
 
 
-@bp.route("/konto/email", methods=["GET", "POST"])
 @login_required
 @validates_own_csrf
 def change_email():
     form = forms.ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            services.request_email_change(current_user._get_current_object(), form.current_password.data,
-                                          form.email.data)
-        except services.WrongPassword as error:
-            form.current_password.errors.append(error.message)
-        except services.AccountError as error:
-            form.email.errors.append(error.message)
-        else:
-            flash(_("Wysłaliśmy link na adres %(email)s. Adres zmieni się, gdy go otworzysz.",
-                    email=services.normalise_email(form.email.data)), "success")
-            return redirect(url_for("accounts.profile"))
+    user = current_user._get_current_object()
+    if _went_through(form, lambda: services.request_email_change(user, form.current_password.data, form.email.data),
+                     (services.WrongPassword, form.current_password), (services.AccountError, form.email)):
+        flash(_("Wysłaliśmy link na adres %(email)s. Adres zmieni się, gdy go otworzysz.",
+                email=services.normalise_email(form.email.data)), "success")
+        return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_email.html", form=form), form.status()
 
 
-@bp.get("/konto/moje-dane.json")
 @login_required
 def export_data():
     data = services.export_data(current_user._get_current_object())
-    response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="moje-dane-wspolnie.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(json.dumps(data, ensure_ascii=False, indent=2), "moje-dane-wspolnie.json", private=True)
 
 
-@bp.get("/konto/moje-dane")
 @login_required
 def data_summary():
     """The same data as the JSON, to read: every kind under its heading."""
@@ -242,21 +227,14 @@ def data_summary():
     return response
 
 
-@bp.route("/konto/usun", methods=["GET", "POST"])
 @login_required
 @validates_own_csrf
 def delete_account():
     form = forms.DeleteAccountForm()
-    if form.validate_on_submit():
-        try:
-            user = current_user._get_current_object()
-            services.delete_account(user, form.current_password.data)
-        except services.AccountError as error:
-            form.current_password.errors.append(error.message)
-        except admin_services.AdminError as error:
-            form.confirm.errors.append(error.message)
-        else:
-            sessions.forget(user)
-            flash(_("Konto zostało usunięte, a Twoje dane osobowe wymazane."), "success")
-            return redirect(url_for("consultations.home"))
+    user = current_user._get_current_object()
+    if _went_through(form, lambda: services.delete_account(user, form.current_password.data),
+                     (services.AccountError, form.current_password), (admin_services.AdminError, form.confirm)):
+        sessions.forget(user)
+        flash(_("Konto zostało usunięte, a Twoje dane osobowe wymazane."), "success")
+        return redirect(url_for("consultations.home"))
     return render_template("accounts/delete_account.html", form=form), form.status()

@@ -12,7 +12,7 @@ from portal import clock
 from portal.consultations.models import Consultation, Phase, PhaseKind, Status
 from portal.extensions import db
 from portal.registrations.models import Meeting, WorkingGroup
-from portal.registrations.services import Availability, groups_with_seats
+from portal.registrations.seats import Availability, groups_with_seats
 from portal.reports.counts import CommentCounts, counted_threads
 from portal.reports.models import Report
 

@@ -1,18 +1,16 @@
 """Public pages of consultations: the list, the announcement, its print view and PDF."""
-from flask import Blueprint, abort, current_app, g, make_response, render_template, request, session
+from flask import abort, current_app, g, render_template, request, session
 from flask_babel import get_locale
 from markupsafe import escape
 
 from portal import clock, permissions
 from portal.consultations import pdf, services, view_counter
 from portal import page_cache
+from portal.downloads import file_response
 from portal.extensions import cache, limiter
 from portal.reports import counts
 
-bp = Blueprint("consultations", __name__)
 
-
-@bp.get("/")
 @page_cache.shared_with_anonymous_readers()
 def home():
     current, archive = services.public_consultations()
@@ -26,7 +24,6 @@ def _count_shared_view(meta: dict, slug: str) -> None:
     _count_view_once(meta["consultation_id"])  # shared pages are published ones (a draft is 404)
 
 
-@bp.get("/konsultacje/<slug>")
 @page_cache.shared_with_anonymous_readers(on_hit=_count_shared_view)
 def announcement(slug: str):
     page = _visible_announcement(slug)
@@ -39,14 +36,12 @@ def announcement(slug: str):
                            timeline=services.timeline(page.consultation.phases))
 
 
-@bp.get("/konsultacje/<slug>/druk")
 def print_view(slug: str):
     page = _visible_announcement(slug)
     return render_template("consultations/print.html", page=page, print_layout=True,
                            timeline=services.timeline(page.consultation.phases))
 
 
-@bp.get("/konsultacje/<slug>/pdf")
 @limiter.limit(lambda: current_app.config["PDF_LIMIT_PER_IP"])
 def pdf_view(slug: str):
     """Rendered once per version of what it shows (see `_cached_pdf`), at most N a minute per address.
@@ -67,10 +62,7 @@ def pdf_view(slug: str):
         key, document = _cached_pdf(page.consultation, html)
         if shared and current_app.config["PDF_CACHE_SECONDS"] > 0:
             cache.set(current, key, timeout=current_app.config["PAGE_CACHE_SECONDS"])
-    response = make_response(document)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}.pdf"'
-    return response
+    return file_response(document, f"{slug}.pdf", inline=True)
 
 
 # The PDF's "as of" date, filled in after the version is taken (it changes every minute).

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
+from flask import abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -25,7 +25,6 @@ from portal.extensions import db
 from portal.forum import services
 from portal.forum.models import Post, PostState, Thread
 
-bp = Blueprint("forum_feeds", __name__)
 
 SEARCH_MIN_LENGTH = 2
 SEARCH_MAX_LENGTH = 200   # longer queries are cut: a search box, not a document
@@ -157,7 +156,6 @@ def highlight(plain: str, pattern: re.Pattern | None) -> Markup:
     return Markup("").join(parts)
 
 
-@bp.get("/konsultacje/<slug>/forum/szukaj")
 def search(slug: str):
     consultation = _consultation(slug)
     query = " ".join(request.args.get("q", "").split())[:SEARCH_MAX_LENGTH]
@@ -182,7 +180,6 @@ def latest_approved(consultation: Consultation, limit: int = FEED_ENTRIES) -> li
     ).all()
 
 
-@bp.get("/konsultacje/<slug>/forum/atom.xml")
 def atom(slug: str):
     consultation = _consultation(slug)
     entries = [{
@@ -247,7 +244,6 @@ def _consultation_data(consultation: Consultation) -> dict:
             "url": url_for("forum.index", slug=consultation.slug, _external=True)}
 
 
-@bp.get("/api/konsultacje/<slug>/forum.json")
 def threads_json(slug: str):
     consultation = _consultation(slug)
     threads = services.forum_threads(consultation.id)
@@ -255,7 +251,6 @@ def threads_json(slug: str):
                                      "threads": [_thread_data(thread, slug) for thread in threads]})
 
 
-@bp.get("/api/konsultacje/<slug>/forum/watki/<int:thread_id>.json")
 def thread_json(slug: str, thread_id: int):
     """The thread and its approved comments in tree order (replies follow their comment)."""
     thread = db.session.scalar(

@@ -1,5 +1,5 @@
 """The forum of a consultation: index, threads, writing, replying, editing, permalinks."""
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,8 +17,6 @@ from portal.reports.services import report_of
 from portal.sanitize import render_markdown
 from portal import page_cache
 
-bp = Blueprint("forum", __name__)
-
 
 def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug)
@@ -29,7 +27,6 @@ def _comment_window(consultation: Consultation):
     return phase_of(consultation.id, PhaseKind.E_CONSULTATION)
 
 
-@bp.get("/konsultacje/<slug>/forum")
 @page_cache.shared_with_anonymous_readers()
 def index(slug: str):
     consultation = _consultation(slug)
@@ -41,7 +38,6 @@ def index(slug: str):
                            decision=services.may_post(current_user, None, window))
 
 
-@bp.route("/konsultacje/<slug>/forum/watek/<int:thread_id>", methods=["GET", "POST"])
 @page_cache.shared_with_anonymous_readers()
 @validates_own_csrf
 def thread(slug: str, thread_id: int):
@@ -121,7 +117,6 @@ def _reply_target(thread: Thread, parent_id: str | None) -> Post | None:
     return parent if parent is not None and parent.thread_id == thread.id else None
 
 
-@bp.route("/konsultacje/<slug>/forum/nowy-watek", methods=["GET", "POST"])
 @validates_own_csrf
 def new_thread(slug: str):
     consultation = _consultation(slug)
@@ -144,12 +139,9 @@ def new_thread(slug: str):
                            refusal=refusal, decision=services.may_post(current_user, None, window)), status
 
 
-@bp.get("/forum/uwagi/<int:post_id>")
 def permalink(post_id: int):
     """#k-123: the thread page the comment is on, scrolled to it."""
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
+    post = db.get_or_404(Post, post_id)
     thread = db.session.get(Thread, post.thread_id)
     consultation = db.session.get(Consultation, thread.consultation_id)
     if not permissions.can_view_consultation(consultation):
@@ -159,13 +151,10 @@ def permalink(post_id: int):
                             strona=page if page > 1 else None, _anchor=post.anchor))
 
 
-@bp.route("/forum/uwagi/<int:post_id>/edycja", methods=["GET", "POST"])
 @permissions.require(permissions.is_authenticated)
 @validates_own_csrf
 def edit(post_id: int):
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
+    post = db.get_or_404(Post, post_id)
     if post.author_id != current_user.id:
         abort(403)  # someone else's comment: no page (the rule's reasons are for its author)
     thread = db.session.get(Thread, post.thread_id)
@@ -198,13 +187,10 @@ EDIT_OUTCOMES = {
 }
 
 
-@bp.get("/forum/uwagi/<int:post_id>/wersje")
 @permissions.require(permissions.is_authenticated)
 def revisions(post_id: int):
     """Earlier texts of a comment: for staff, and for its author (to see what a moderator changed)."""
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
+    post = db.get_or_404(Post, post_id)
     if not permissions.can_see_revisions(current_user, post):
         abort(403)
     thread = db.session.get(Thread, post.thread_id)
@@ -214,13 +200,10 @@ def revisions(post_id: int):
                            render_markdown=render_markdown)
 
 
-@bp.post("/forum/watek/<int:thread_id>/obserwuj")
 @permissions.require(permissions.is_authenticated)
 @validates_own_csrf
 def toggle_subscription(thread_id: int):
-    thread = db.session.get(Thread, thread_id)
-    if thread is None:
-        abort(404)
+    thread = db.get_or_404(Thread, thread_id)
     form = forms.SubscribeForm()
     if not form.validate_on_submit():
         abort(400)
@@ -235,7 +218,6 @@ def toggle_subscription(thread_id: int):
     return redirect(url_for("forum.thread", slug=consultation.slug, thread_id=thread.id))
 
 
-@bp.post("/forum/podglad")
 def preview():
     """The editor's live preview (progressive enhancement): the text through the one sanitiser."""
     return jsonify(html=str(render_markdown(request.form.get("body", "")[:services.COMMENT_MAX])))

@@ -34,13 +34,7 @@ from portal.moderation.services import REJECTION_LABELS, RejectionReason
 NOTE_MAX = 1000
 REASON_MAX = 1000
 
-REASON_LABELS = {
-    FlagReason.SPAM: _l("spam"),
-    FlagReason.OFFENSIVE: _l("obraźliwa treść"),
-    FlagReason.PERSONAL_DATA: _l("dane osobowe"),
-    FlagReason.OFF_TOPIC: _l("nie na temat"),
-    FlagReason.OTHER: _l("inne"),
-}
+REASON_LABELS = FlagReason.labels()
 
 # The public reason suggested to the moderator who agrees (shown in the placeholder).
 PUBLIC_REASONS = {

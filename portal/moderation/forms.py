@@ -4,6 +4,8 @@ The version goes to the service's compare-and-set: of two moderators acting on w
 saw, only the first succeeds. The forms are rendered by hand in the templates (many on one page,
 each with ids of its own); these classes only read and check what was sent.
 """
+import enum
+
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -37,14 +39,27 @@ def reason_choices():
     return [SelectChoice(reason.value, REJECTION_LABELS[reason]) for reason in RejectionReason]
 
 
-def _known_reason(form, field):
-    if field.data not in {reason.value for reason in RejectionReason}:
-        raise ValidationError(_l("Wybierz powód odrzucenia."))
+def one_of(reasons: type[enum.Enum], message):
+    """A validator: the field holds the value of one of `reasons` (a rejection's, a report's)."""
+    values = {reason.value for reason in reasons}
+
+    def check(form, field):
+        if field.data not in values:
+            raise ValidationError(message)
+    return check
 
 
-def _note_for_other(form, field):
-    if form.reason.data == RejectionReason.OTHER.value and not field.data:
-        raise ValidationError(_l("Przy powodzie „inny powód” opisz go w wyjaśnieniu dla autora."))
+def described_when_other(reasons: type[enum.Enum], message):
+    """A validator of a note: it must be written when the form's `reason` is `reasons.OTHER`."""
+    def check(form, field):
+        if form.reason.data == reasons.OTHER.value and not field.data:
+            raise ValidationError(message)
+    return check
+
+
+_known_reason = one_of(RejectionReason, _l("Wybierz powód odrzucenia."))
+_note_for_other = described_when_other(
+    RejectionReason, _l("Przy powodzie „inny powód” opisz go w wyjaśnieniu dla autora."))
 
 
 class _Action(Form):

@@ -188,11 +188,11 @@ TEXT_SHOWN = 80  # characters of a long text shown in the log (the whole text is
 def _value_labels(field_name: str, target_type: str) -> dict:
     """Words for a field's stored codes ("published", "off_topic", …), by what the row is about."""
     from portal.moderation.settings import MODE_LABELS
-    from portal.registrations.staff import MEETING_STATUS_LABELS
+    from portal.registrations.manage import MEETING_STATUS_LABELS
     from portal.reports.models import DECISION_LABELS
     from portal.staff.document_forms import KIND_LABELS as DOCUMENT_KIND_LABELS
     from portal.staff.forms import PHASE_KIND_LABELS
-    from portal.staff.views import STATUS_LABELS as CONSULTATION_STATUS_LABELS
+    from portal.staff.manage import STATUS_LABELS as CONSULTATION_STATUS_LABELS
 
     if field_name == "status":
         return {"consultation": CONSULTATION_STATUS_LABELS, "meetingregistration": MEETING_STATUS_LABELS}.get(

@@ -1,23 +1,25 @@
 """Reports ("zgłoś naruszenie") of published comments."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import db
-from portal.types import UTCDateTime, enum_column
+from portal.types import LabelledEnum, UTCDateTime, enum_column
 
 
-class FlagReason(enum.StrEnum):
-    SPAM = "spam"
-    OFFENSIVE = "offensive"
-    PERSONAL_DATA = "personal_data"
-    OFF_TOPIC = "off_topic"
-    OTHER = "other"
+class FlagReason(LabelledEnum):
+    """Why a participant reports a comment, in the words of the report form."""
+
+    SPAM = "spam", _l("spam")
+    OFFENSIVE = "offensive", _l("obraźliwa treść")
+    PERSONAL_DATA = "personal_data", _l("dane osobowe")
+    OFF_TOPIC = "off_topic", _l("nie na temat")
+    OTHER = "other", _l("inne")
 
 
 class Flag(db.Model):

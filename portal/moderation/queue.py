@@ -2,7 +2,7 @@
 
 Pending comments, new texts of published ones and reported ones, with what a moderator needs to
 decide on each (the author's history, the open reports) in a constant number of queries. The
-view (`moderation.views.queue`) only picks the consultation and the page.
+view (`moderation.manage.queue`) only picks the consultation and the page.
 """
 from __future__ import annotations
 

@@ -12,17 +12,16 @@ locked. Numbers only — no names, no texts. One query.
 """
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import make_response, render_template, request
 from flask_login import current_user
 
 from portal import audit, bad_input, clock, pagination, permissions
 from portal.consultations.lookup import consultation_or_404
+from portal.downloads import file_response
 from portal.moderation.log import SYSTEM, LogFilter, ModerationLog, log_page, log_rows, moderator_choices, to_csv
 from portal.moderation.log_words import ACTION_GROUPS
 from portal.moderation.statistics import MODE_DESCRIPTIONS, transparency_numbers
 from portal import page_cache
-
-bp = Blueprint("moderation_records", __name__)
 
 
 # --- Staff views -------------------------------------------------------------------------------
@@ -32,7 +31,6 @@ def _no_store(response):
     return response
 
 
-@bp.get("/moderacja/dziennik")
 @permissions.require(permissions.is_staff)
 def log():
     log_filter = LogFilter.from_args(request.args)
@@ -43,7 +41,6 @@ def log():
     return _no_store(response)
 
 
-@bp.get("/moderacja/dziennik.csv")
 @permissions.require(permissions.is_staff)
 def log_csv():
     log_filter = LogFilter.from_args(request.args)
@@ -53,16 +50,12 @@ def log_csv():
     # Who took personal data (names, comments' texts) out of the system, and when (GDPR).
     audit.record(current_user._get_current_object(), "moderation_log_exported", ModerationLog(), "",
                  after={"rows": len(rows), "filter": log_filter.args()})
-    response = make_response(to_csv(rows))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
     stamp = clock.to_local(clock.now_utc()).strftime("%Y-%m-%d")
-    response.headers["Content-Disposition"] = f'attachment; filename="dziennik-moderacji-{stamp}.csv"'
-    return _no_store(response)
+    return file_response(to_csv(rows), f"dziennik-moderacji-{stamp}.csv", private=True)
 
 
 # --- Transparency (public) ---------------------------------------------------------------------
 
-@bp.get("/konsultacje/<slug>/moderacja")
 @page_cache.shared_with_anonymous_readers()
 def transparency(slug: str):
     consultation = consultation_or_404(slug)

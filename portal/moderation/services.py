@@ -9,7 +9,6 @@ writes an append-only audit row with the text before and after.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -25,25 +24,19 @@ from portal.forum.models import Post, PostRevision, PostState, Thread
 from portal.forum.notifications import notify_about
 from portal.reports.services import number_late_comment
 from portal.sanitize import render_markdown
+from portal.types import LabelledEnum
 
 
-class RejectionReason(enum.StrEnum):
-    OFF_TOPIC = "off_topic"
-    OFFENSIVE = "offensive"
-    PERSONAL_DATA = "personal_data"
-    SPAM = "spam"
-    DUPLICATE = "duplicate"
-    OTHER = "other"
+class RejectionReason(LabelledEnum):
+    OFF_TOPIC = "off_topic", _l("nie dotyczy tematu konsultacji")
+    OFFENSIVE = "offensive", _l("treść obraźliwa")
+    PERSONAL_DATA = "personal_data", _l("zawiera dane osobowe")
+    SPAM = "spam", _l("spam lub reklama")
+    DUPLICATE = "duplicate", _l("powtórzenie wcześniejszej uwagi")
+    OTHER = "other", _l("inny powód")
 
 
-REJECTION_LABELS = {
-    RejectionReason.OFF_TOPIC: _l("nie dotyczy tematu konsultacji"),
-    RejectionReason.OFFENSIVE: _l("treść obraźliwa"),
-    RejectionReason.PERSONAL_DATA: _l("zawiera dane osobowe"),
-    RejectionReason.SPAM: _l("spam lub reklama"),
-    RejectionReason.DUPLICATE: _l("powtórzenie wcześniejszej uwagi"),
-    RejectionReason.OTHER: _l("inny powód"),
-}
+REJECTION_LABELS = RejectionReason.labels()
 
 
 class ModerationError(Refusal):

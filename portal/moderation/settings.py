@@ -1,5 +1,5 @@
 """Admin: a consultation's moderation setting (who waits for approval) and report threshold."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import IntegerField, RadioField
@@ -10,7 +10,6 @@ from portal.consultations.models import ModerationMode
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 
-bp = Blueprint("moderation_settings", __name__)
 
 MODE_LABELS = {
     ModerationMode.ALL: _l("Wszystkie uwagi uczestników czekają na zatwierdzenie (moderacja wstępna)"),
@@ -27,7 +26,6 @@ class SettingsForm(Form):
                                               NumberRange(1, 50, _l("Podaj liczbę od 1 do 50."))])
 
 
-@bp.route("/zespol/konsultacje/<slug>/moderacja", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def edit(slug: str):

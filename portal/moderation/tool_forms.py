@@ -9,12 +9,13 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 # The user tools reuse the admin's forms: the same fields, checks and messages.
-from portal.accounts.admin_forms import NO, YES, BlockForm, TrustForm, UnblockForm, local_today  # noqa: F401
+from portal.accounts.manage_forms import NO, YES, BlockForm, TrustForm, UnblockForm, local_today  # noqa: F401
 from portal.bad_input import bounded_int
 from portal.forms import Form
 from portal.forum.services import TITLE_MAX
 from portal.text_rules import ShownAsTyped
 from portal.moderation.flags import NOTE_MAX, REASON_LABELS, REASON_MAX
+from portal.moderation.forms import described_when_other, one_of
 from portal.moderation.models import FlagReason
 
 REFRESH_MESSAGE = _l("Strona była nieaktualna. Odśwież ją i spróbuj ponownie.")
@@ -51,18 +52,12 @@ class VersionedForm(Form):
 class ReportForm(Form):
     # Rendered as a group of radio buttons (report.html); a plain field keeps the error summary's
     # link pointing at the group (#reason).
-    reason = StringField(_l("Co jest nie tak z tą uwagą?"))
+    reason = StringField(_l("Co jest nie tak z tą uwagą?"), validators=[
+        one_of(FlagReason, _l("Wybierz powód zgłoszenia."))])
     reason_options = tuple((reason.value, REASON_LABELS[reason]) for reason in FlagReason)
     note = TextAreaField(_l("Opis"), filters=[_strip], validators=[
-        Length(max=NOTE_MAX, message=_l("Opis może mieć najwyżej %(max)d znaków."))])
-
-    def validate_reason(self, field):
-        if field.data not in {reason.value for reason in FlagReason}:
-            raise ValidationError(_l("Wybierz powód zgłoszenia."))
-
-    def validate_note(self, field):
-        if self.reason.data == FlagReason.OTHER.value and not field.data:
-            raise ValidationError(_l("Opisz, co jest nie tak z tą uwagą (wymagane przy powodzie „inne”)."))
+        Length(max=NOTE_MAX, message=_l("Opis może mieć najwyżej %(max)d znaków.")),
+        described_when_other(FlagReason, _l("Opisz, co jest nie tak z tą uwagą (wymagane przy powodzie „inne”)."))])
 
     @property
     def chosen_reason(self) -> FlagReason:

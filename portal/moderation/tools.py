@@ -8,7 +8,7 @@ pin and rename forms, and every comment with a link to moving it (/moderacja/uwa
 User tools reuse the admin's account services (audit log, e-mail to the person); moderators use
 them on participants only and cannot change roles.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -16,6 +16,8 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import pagination, permissions
 from portal.accounts import admin_services
+from portal.accounts.manage import account_change_views, change_trust
+from portal.web import flash_outcome
 from portal.accounts.models import User
 from portal.consultations.models import Consultation
 from portal.extensions import db
@@ -28,8 +30,6 @@ from portal.moderation import tool_forms as forms
 from portal.moderation.services import ModerationError
 from portal.urls import local_path_or
 
-bp = Blueprint("moderation_tools", __name__)
-
 
 def _actor() -> User:
     return current_user._get_current_object()
@@ -40,24 +40,18 @@ def _back(target: str | None, default: str):
     return redirect(local_path_or(target, default), 303)
 
 
-def _post_in_context(post_id: int) -> tuple[Post, Thread, Consultation]:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
-    thread = db.session.get(Thread, post.thread_id)
-    return post, thread, db.session.get(Consultation, thread.consultation_id)
-
-
 def _thread_in_context(thread_id: int) -> tuple[Thread, Consultation]:
-    thread = db.session.get(Thread, thread_id)
-    if thread is None:
-        abort(404)
+    thread = db.get_or_404(Thread, thread_id)
     return thread, db.session.get(Consultation, thread.consultation_id)
+
+
+def _post_in_context(post_id: int) -> tuple[Post, Thread, Consultation]:
+    post = db.get_or_404(Post, post_id)
+    return (post, *_thread_in_context(post.thread_id))  # a comment's thread always exists (foreign key)
 
 
 # --- reporting (participants) -----------------------------------------------------------------
 
-@bp.route("/forum/uwagi/<int:post_id>/zglos", methods=["GET", "POST"])
 @permissions.require(permissions.is_verified_participant)
 @validates_own_csrf
 def report(post_id: int):
@@ -91,7 +85,6 @@ def _report_page(post, thread, consultation, form, refusal):
 
 # --- decisions on reports ---------------------------------------------------------------------
 
-@bp.post("/moderacja/uwagi/<int:post_id>/zgloszenia/uznaj")
 @permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def agree_flags(post_id: int):
@@ -107,7 +100,6 @@ def agree_flags(post_id: int):
     return _tools_page(thread, consultation, submitted={post.id: form}, status=form.status())
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/zgloszenia/oddal")
 @permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def dismiss_flags(post_id: int):
@@ -141,7 +133,6 @@ def decision_forms(flagged: flags.FlaggedPost, submitted=None) -> tuple[forms.Ag
 
 # --- thread tools -----------------------------------------------------------------------------
 
-@bp.get("/moderacja/watki/<int:thread_id>/narzedzia", endpoint="thread_tools")
 @permissions.require(permissions.can_moderate)
 def show_thread_tools(thread_id: int):
     """The thread's tools page (endpoint `thread_tools`; the module of that name is the service)."""
@@ -168,42 +159,36 @@ def _tools_page(thread: Thread, consultation: Consultation, *, submitted: dict |
 
 def _thread_switch(thread_id: int, change, done: str, unchanged: str):
     thread, _consultation = _thread_in_context(thread_id)
-    changed = change(_actor(), thread)
-    flash(done if changed else unchanged, "success" if changed else "info")
+    flash_outcome(change(_actor(), thread), done, unchanged)
     return _back(request.form.get("next"), url_for(".thread_tools", thread_id=thread.id))
 
 
 # One-button forms: the global CSRF check guards them (nothing typed to give back).
 
-@bp.post("/moderacja/watki/<int:thread_id>/zamknij")
 @permissions.require(permissions.can_moderate)
 def lock_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.lock, _("Wątek jest zamknięty dla nowych uwag."),
                           _("Bez zmian: wątek był już zamknięty."))
 
 
-@bp.post("/moderacja/watki/<int:thread_id>/otworz")
 @permissions.require(permissions.can_moderate)
 def unlock_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.unlock, _("Wątek jest znów otwarty dla uwag."),
                           _("Bez zmian: wątek był już otwarty."))
 
 
-@bp.post("/moderacja/watki/<int:thread_id>/przypnij")
 @permissions.require(permissions.can_moderate)
 def pin_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.pin, _("Wątek jest przypięty na początku forum."),
                           _("Bez zmian: wątek był już przypięty."))
 
 
-@bp.post("/moderacja/watki/<int:thread_id>/odepnij")
 @permissions.require(permissions.can_moderate)
 def unpin_thread(thread_id: int):
     return _thread_switch(thread_id, thread_tools.unpin, _("Wątek nie jest już przypięty."),
                           _("Bez zmian: wątek nie był przypięty."))
 
 
-@bp.post("/moderacja/watki/<int:thread_id>/tytul")
 @permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def rename_thread(thread_id: int):
@@ -215,8 +200,7 @@ def rename_thread(thread_id: int):
         except thread_tools.ToolRefused as error:
             form.title.errors.append(error.message)
         else:
-            flash(_("Zmieniono tytuł wątku.") if changed else _("Bez zmian: wątek miał już ten tytuł."),
-                  "success" if changed else "info")
+            flash_outcome(changed, _("Zmieniono tytuł wątku."), _("Bez zmian: wątek miał już ten tytuł."))
             return _back(form.next.data, url_for(".thread_tools", thread_id=thread.id))
     return _tools_page(thread, consultation, rename_form=form, status=form.status())
 
@@ -238,14 +222,12 @@ def _move_page(post, thread, consultation, form, refusal=None, status=200):
                            author=author, form=form, refusal=refusal, replies=replies), status
 
 
-@bp.get("/moderacja/uwagi/<int:post_id>/przenies")
 @permissions.require(permissions.can_moderate)
 def move_post_form(post_id: int):
     post, thread, consultation = _post_in_context(post_id)
     return _move_page(post, thread, consultation, _move_form(post, thread, formdata=False))
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/przenies")
 @permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def move_post(post_id: int):
@@ -298,66 +280,29 @@ def _back_to_user(user: User):
     return redirect(url_for(".user_tools", user_id=user.id), 303)
 
 
-@bp.get("/moderacja/uzytkownicy/<int:user_id>")
 @permissions.require(permissions.can_moderate)
 def user_tools(user_id: int):
     return _user_page(db.get_or_404(User, user_id))
 
 
-@bp.post("/moderacja/uzytkownicy/<int:user_id>/blokada")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def block_user(user_id: int):
-    user = _participant(user_id)
-    form = forms.BlockForm()
-    if form.validate_on_submit():
-        try:
-            admin_services.block_user(_actor(), user, form.blocked_until.data, form.block_reason.data)
-        except admin_services.AdminError as error:
-            form.block_reason.errors.append(error.message)
-        else:
-            flash(_("Konto jest zablokowane do %(date)s włącznie. Wysłaliśmy użytkownikowi wiadomość z powodem.",
-                    date=end_date(user.blocked_until)) if user.blocked_until else
-                  _("Konto jest zablokowane bezterminowo. Wysłaliśmy użytkownikowi wiadomość z powodem."), "success")
-            return _back_to_user(user)
-    return _user_page(user, form)
+_change = account_change_views(permissions.can_moderate, _participant, _back_to_user, _user_page)
 
 
-@bp.post("/moderacja/uzytkownicy/<int:user_id>/odblokowanie")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def unblock_user(user_id: int):
-    user = _participant(user_id)
-    form = forms.UnblockForm()
-    if form.validate_on_submit():
-        try:
-            changed = admin_services.unblock_user(_actor(), user, form.unblock_reason.data)
-        except admin_services.AdminError as error:
-            form.unblock_reason.errors.append(error.message)
-        else:
-            flash(_("Konto zostało odblokowane. Wysłaliśmy użytkownikowi wiadomość.") if changed
-                  else _("Bez zmian: konto nie było zablokowane."), "success" if changed else "info")
-            return _back_to_user(user)
-    return _user_page(user, form)
+@_change(forms.BlockForm, "block_reason")
+def block_user(actor: User, user: User, form: forms.BlockForm) -> None:
+    admin_services.block_user(actor, user, form.blocked_until.data, form.block_reason.data)
+    flash(_("Konto jest zablokowane do %(date)s włącznie. Wysłaliśmy użytkownikowi wiadomość z powodem.",
+            date=end_date(user.blocked_until)) if user.blocked_until else
+          _("Konto jest zablokowane bezterminowo. Wysłaliśmy użytkownikowi wiadomość z powodem."), "success")
 
 
-@bp.post("/moderacja/uzytkownicy/<int:user_id>/zaufany")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def set_trusted(user_id: int):
-    user = _participant(user_id)
-    form = forms.TrustForm()
-    if form.validate_on_submit():
-        try:
-            changed = admin_services.set_trusted(_actor(), user, form.wants_trusted, form.trust_reason.data)
-        except admin_services.AdminError as error:
-            form.trust_reason.errors.append(error.message)
-        else:
-            if not changed:
-                flash(_("Bez zmian: ten stan był już ustawiony."), "info")
-            elif form.wants_trusted:
-                flash(_("Użytkownik jest teraz zaufany: jego uwagi nie czekają na wstępną moderację."), "success")
-            else:
-                flash(_("Użytkownik nie jest już zaufany: jego uwagi będą wstępnie moderowane."), "success")
-            return _back_to_user(user)
-    return _user_page(user, form)
+@_change(forms.UnblockForm, "unblock_reason")
+def unblock_user(actor: User, user: User, form: forms.UnblockForm) -> None:
+    changed = admin_services.unblock_user(actor, user, form.unblock_reason.data)
+    flash_outcome(changed, _("Konto zostało odblokowane. Wysłaliśmy użytkownikowi wiadomość."),
+                  _("Bez zmian: konto nie było zablokowane."))
+
+
+@_change(forms.TrustForm, "trust_reason")
+def set_trusted(actor: User, user: User, form: forms.TrustForm) -> None:
+    change_trust(actor, user, form)

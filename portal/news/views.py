@@ -1,5 +1,5 @@
 """Subscribing to news of consultations (double opt-in), one-click unsubscribe, the Atom feed."""
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+from flask import (abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 
@@ -12,7 +12,6 @@ from portal.news import services
 from portal.news.forms import ButtonForm, SubscribeForm
 from portal.news.models import NewsStatus
 
-bp = Blueprint("news", __name__)
 
 ONE_CLICK = "One-Click"  # RFC 8058: the body a mail provider POSTs is List-Unsubscribe=One-Click
 
@@ -24,7 +23,6 @@ def _private(response, status: int = 200):
     return response
 
 
-@bp.route("/powiadomienia", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["NEWS_SUBSCRIBE_LIMIT_PER_IP"], methods=["POST"])
 @validates_own_csrf
 def subscribe():
@@ -32,20 +30,14 @@ def subscribe():
     if form.is_submitted() and form.is_spam():
         return render_template("news/subscribe_sent.html", email=normalise_email(form.email.data or ""),
                                valid_days=services.CONFIRMATION_VALID.days)
-    if form.validate_on_submit():
-        address = normalise_email(form.email.data)
-        answer = equal_time.answer("news_subscribe")  # the same time whatever the address
-        answer.sent = services.subscribe(address)
-        return render_template("news/subscribe_sent.html", email=address,
-                               valid_days=services.CONFIRMATION_VALID.days)
-    return render_template("news/subscribe.html", form=form), form.status()
+    return equal_time.address_form(form, "news_subscribe", services.subscribe, "news/subscribe_sent.html",
+                                   "news/subscribe.html", valid_days=services.CONFIRMATION_VALID.days)
 
 
 def _link_refused(expired: bool):
     return _private(render_template("news/link_refused.html", expired=expired), 410 if expired else 404)
 
 
-@bp.route("/powiadomienia/potwierdz/<token>", methods=["GET", "POST"])
 @validates_own_csrf
 def confirm(token: str):
     """GET shows a button; only its POST confirms (mail scanners follow links, people press buttons)."""
@@ -67,7 +59,6 @@ def confirm(token: str):
                                     unsubscribe_url=services.unsubscribe_url(subscription)), form.status())
 
 
-@bp.route("/powiadomienia/wypisz/<token>", methods=["GET", "POST"])
 @validates_own_csrf
 def unsubscribe(token: str):
     """One click (RFC 8058): a POST of List-Unsubscribe=One-Click unsubscribes without CSRF (a
@@ -94,7 +85,6 @@ def unsubscribe(token: str):
                     form.status())
 
 
-@bp.get("/konsultacje.atom")
 def atom():
     now = clock.now_utc()
     entries = []

@@ -2,7 +2,7 @@
 language switch, health check."""
 import threading
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,8 +12,6 @@ from portal.pages.legal import LegalDocument, LegalKind
 from portal.registrations import recording
 from portal.sanitize import render_markdown
 from portal.urls import local_path_or
-
-bp = Blueprint("pages", __name__)
 
 
 # The legal pages' addresses and endpoints; each shows its latest published version
@@ -29,17 +27,14 @@ ENDPOINTS = {LegalKind.PRIVACY: "privacy", LegalKind.ACCESSIBILITY: "accessibili
              LegalKind.EASY_READ: "easy_read", LegalKind.SIGN_LANGUAGE: "sign_language"}
 
 
-@bp.app_template_global()
 def privacy_notice_version() -> str:
     return legal.current_privacy_version()
 
 
-@bp.app_template_global()
 def legal_page_url(kind: LegalKind | str) -> str:
     return url_for(f"pages.{ENDPOINTS[LegalKind(kind)]}")
 
 
-bp.add_app_template_global(legal.statement_html, "statement_html")
 
 
 def legal_page(page: str):
@@ -71,13 +66,6 @@ def _document_page(document: LegalDocument, latest: LegalDocument):
     return render_template("pages/legal_document.html", document=document, latest=latest, recording=notice)
 
 
-# One rule per page (no converter for the page): the address is fixed, `page` comes as a default.
-for _page, _kind in LEGAL_PAGES.items():
-    bp.add_url_rule(f"/{_page}", ENDPOINTS[_kind], legal_page, defaults={"page": _page})
-    bp.add_url_rule(f"/{_page}/wersje", "legal_history", legal_history, defaults={"page": _page})
-    bp.add_url_rule(f"/{_page}/wersje/<int:number>", "legal_version", legal_version, defaults={"page": _page})
-
-
 def _built_in(kind: LegalKind):
     if kind is LegalKind.PRIVACY:
         return render_template("pages/privacy.html", recording=recording.current())
@@ -87,7 +75,6 @@ def _built_in(kind: LegalKind):
     return render_template("pages/legal_built_in.html", title=title, body_html=render_markdown(body))
 
 
-@bp.post("/jezyk")
 def set_language():
     language = request.form.get("lang", "")
     if language not in current_app.config["LANGUAGES"]:
@@ -96,7 +83,6 @@ def set_language():
     return redirect(local_path_or(request.form.get("next"), url_for("consultations.home")))
 
 
-@bp.get("/healthz")
 def healthz():
     """For load balancers: 200 while this worker can reach the database, 503 otherwise.
 

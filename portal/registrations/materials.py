@@ -8,20 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, make_response, url_for
+from flask import abort, url_for
 from sqlalchemy import String, case, func, literal_column, select, union_all
 
 from portal.consultations.models import Document
 from portal.consultations.lookup import consultation_or_404
+from portal.downloads import file_response
 from portal.extensions import db
 from portal.registrations import calendar
 from portal.registrations.models import (GroupRegistration, Meeting, MeetingRegistration, Status,
                                          WorkingGroup)
 
-bp = Blueprint("meeting_materials", __name__)
 
-
-@bp.get("/konsultacje/<slug>/grupy-robocze/<int:group_id>.ics")
 def group_ics(slug: str, group_id: int):
     """The group's meeting as a calendar file (404 while it has no date)."""
     consultation = consultation_or_404(slug)
@@ -29,10 +27,7 @@ def group_ics(slug: str, group_id: int):
     if group is None or group.consultation_id != consultation.id or group.meeting_starts_at is None:
         abort(404)
     page_url = url_for("consultations.announcement", slug=slug, _external=True, _anchor=f"grupa-{group.id}")
-    response = make_response(calendar.group_meeting_ics(consultation, group, page_url))
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="grupa-{group.id}.ics"'
-    return response
+    return file_response(calendar.group_meeting_ics(consultation, group, page_url), f"grupa-{group.id}.ics")
 
 
 # --- the report's "Spotkania i grupy robocze" --------------------------------------------------

@@ -168,15 +168,20 @@ class PersonalDetails:
         return address
 
 
-class GroupRegistration(PersonalDetails, db.Model):
-    id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
-    group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id", ondelete="CASCADE"))
+class RegistrationState:
+    """Where a registration stands (`Status`), when it was confirmed, and when and why it ended."""
+
     status: Mapped[Status] = mapped_column(enum_column(Status, 20))
-    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class GroupRegistration(PersonalDetails, RegistrationState, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id", ondelete="CASCADE"))
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     group: Mapped[WorkingGroup] = relationship(lazy="raise")
 
@@ -194,14 +199,10 @@ class GroupRegistration(PersonalDetails, db.Model):
         return self.status in HOLDING
 
 
-class MeetingRegistration(PersonalDetails, db.Model):
+class MeetingRegistration(PersonalDetails, RegistrationState, db.Model):
+    # status: PENDING until the e-mail is confirmed, then CONFIRMED; WITHDRAWN by the person or staff.
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
-    # PENDING until the e-mail is confirmed, then CONFIRMED; WITHDRAWN by the person or staff.
-    status: Mapped[Status] = mapped_column(enum_column(Status, 20))
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    end_reason: Mapped[str] = mapped_column(String(1000), default="")
 
     meeting: Mapped[Meeting] = relationship(lazy="raise")
 

@@ -27,7 +27,7 @@ REFUSALS = (CAMERA_OFF, LISTENER)
 DEFAULT_BASIS = CONSENT
 DEFAULT_REFUSAL = CAMERA_OFF
 
-# The choices admins see when they publish a privacy notice version (portal/pages/legal_admin.py).
+# The choices admins see when they publish a privacy notice version (portal/pages/manage.py).
 BASIS_CHOICES = [(CONSENT, _l("Zgoda osoby zapisującej się (art. 6 ust. 1 lit. a RODO)")),
                  (PUBLIC_TASK, _l("Zadanie publiczne (art. 6 ust. 1 lit. e RODO)"))]
 # As staff read the basis in the registration tables and exports.

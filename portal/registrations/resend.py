@@ -10,19 +10,16 @@ else's links unless it is that mailbox. The answer page is the same whatever the
 takes as long (as in data_requests), so it never tells whether someone registered.
 """
 
-from flask import Blueprint, current_app, render_template
+from flask import current_app
 from sqlalchemy import select
 
 from portal import equal_time, mail
 from portal.accounts.forms import ForgotPasswordForm
-from portal.accounts.services import normalise_email
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
 from portal.registrations import services
 from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting, MeetingRegistration,
                                          WorkingGroup, ignore_plus_tags, email_key)
-
-bp = Blueprint("registration_links", __name__)
 
 
 class ResendLinkForm(ForgotPasswordForm):
@@ -55,14 +52,8 @@ def send_links(address: str) -> bool:
     return bool(by_mailbox)
 
 
-@bp.route("/zgloszenie/wyslij-link", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RESEND_LINK_LIMIT_PER_IP"], methods=["POST"])
 @validates_own_csrf
 def resend():
-    form = ResendLinkForm()
-    if form.validate_on_submit():
-        address = normalise_email(form.email.data)
-        answer = equal_time.answer("resend_link")  # the same time whatever the address
-        answer.sent = send_links(address)
-        return render_template("registrations/resend_sent.html", email=address)
-    return render_template("registrations/resend.html", form=form), form.status()
+    return equal_time.address_form(ResendLinkForm(), "resend_link", send_links,
+                                   "registrations/resend_sent.html", "registrations/resend.html")

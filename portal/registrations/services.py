@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, clock, mail
@@ -23,6 +23,7 @@ from portal.consultations.models import Consultation, Phase, PhaseKind, phase_of
 from portal.errors import Refusal
 from portal.extensions import db
 from portal.registrations import locking, recording
+from portal.registrations.seats import Availability, availability, waiting_position
 from portal.registrations.models import (ACTIVE, GroupRegistration, Meeting,
                                          MeetingRegistration, Status, WorkingGroup)
 
@@ -116,71 +117,7 @@ def signup_is_open(phase: Phase | None, now: datetime) -> bool:
 
 # --- seats ------------------------------------------------------------------------------------
 #
-# The one answer to "is a seat free?": a seat is held by a confirmed registration or by a pending
-# one whose hold has not run out. Pages read it with the SQL expressions below (right even before
-# an expired hold is swept); every change of seats or of a capacity goes the same way: lock the
-# group, release the holds nobody confirmed in time, count, change, promote from the waiting list.
-
-@dataclass(frozen=True)
-class Availability:
-    """How a group's seats stand; templates ask `.free` and `.full` and never subtract."""
-
-    capacity: int
-    held: int
-    waiting: int = 0
-
-    @property
-    def free(self) -> int:
-        return max(self.capacity - self.held, 0)  # never negative, even under a lowered capacity
-
-    @property
-    def full(self) -> bool:
-        return self.free == 0
-
-
-def held_seats_column(now: datetime):
-    """Seats held in a group, as a subquery correlated to WorkingGroup: confirmed, and pending
-    holds not yet expired."""
-    return (
-        select(func.count(GroupRegistration.id))
-        .where(GroupRegistration.group_id == WorkingGroup.id,
-               or_(GroupRegistration.status == Status.CONFIRMED,
-                   and_(GroupRegistration.status == Status.PENDING, GroupRegistration.hold_expires_at > now)))
-        .correlate(WorkingGroup)
-        .scalar_subquery()
-    )
-
-
-def waiting_column():
-    """People on a group's waiting list, as a subquery correlated to WorkingGroup."""
-    return (select(func.count(GroupRegistration.id))
-            .where(GroupRegistration.group_id == WorkingGroup.id, GroupRegistration.status == Status.WAITING)
-            .correlate(WorkingGroup).scalar_subquery())
-
-
-def free_places_column(now: datetime):
-    """Free places in a group (never below zero), for queries that filter or sort by them."""
-    held = held_seats_column(now)
-    return case((WorkingGroup.capacity > held, WorkingGroup.capacity - held), else_=0)
-
-
-def availability(group_id: int, now: datetime) -> Availability:
-    """A group's seats now, in one query."""
-    capacity, held, waiting = db.session.execute(
-        select(WorkingGroup.capacity, held_seats_column(now), waiting_column())
-        .where(WorkingGroup.id == group_id)).one()
-    return Availability(capacity, held, waiting)
-
-
-def groups_with_seats(consultation_id: int, now: datetime) -> list[tuple[WorkingGroup, Availability]]:
-    """The consultation's groups, each with its availability, in one query."""
-    rows = db.session.execute(
-        select(WorkingGroup, held_seats_column(now), waiting_column())
-        .where(WorkingGroup.consultation_id == consultation_id)
-        .order_by(WorkingGroup.position, WorkingGroup.id)
-    ).all()
-    return [(group, Availability(group.capacity, held, waiting)) for group, held, waiting in rows]
-
+# What "held" and "free" mean is `seats.py`; every change of seats or of a capacity begins here.
 
 def lock_and_count(group: WorkingGroup, now: datetime) -> Availability:
     """Lock the group, release the holds nobody confirmed in time, and count: how every change of
@@ -192,13 +129,6 @@ def lock_and_count(group: WorkingGroup, now: datetime) -> Availability:
 def _release_and_count(group: WorkingGroup, now: datetime) -> Availability:
     _expire_holds(group, now)
     return availability(group.id, now)
-
-
-def waiting_position(registration: GroupRegistration) -> int:
-    """1 for the first in line. Arrival order is id order: ids are given out under the lock."""
-    return db.session.scalar(select(func.count(GroupRegistration.id)).where(
-        GroupRegistration.group_id == registration.group_id, GroupRegistration.status == Status.WAITING,
-        GroupRegistration.id <= registration.id))
 
 
 def take_seat(consultation: Consultation, group: WorkingGroup, applicant: Applicant,

@@ -1,5 +1,5 @@
 """Public sign-up for working groups and online meetings, and the private link's page."""
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
+from flask import (abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,14 +7,11 @@ from flask_login import current_user
 from portal import clock
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
+from portal.downloads import file_response
 from portal.extensions import db, limiter
 from portal.forms import validates_own_csrf
-from portal.registrations import calendar, forms, recording, services
+from portal.registrations import calendar, forms, recording, seats, services
 from portal.registrations.models import GroupRegistration, Meeting, Status, WorkingGroup
-
-bp = Blueprint("registrations", __name__)
-bp.add_app_template_global(recording.participation, "recording_participation")
-
 
 def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug)
@@ -39,7 +36,6 @@ def _registration_limit():
     return current_app.config["REGISTRATION_LIMIT_PER_IP"]
 
 
-@bp.route("/konsultacje/<slug>/grupy-robocze/zapis", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 @validates_own_csrf
 def group_signup(slug: str):
@@ -47,7 +43,7 @@ def group_signup(slug: str):
     now = clock.now_utc()
     services.release_expired_holds(consultation.id, now)
     phase = services.signup_phase(consultation.id)
-    groups = services.groups_with_seats(consultation.id, now)
+    groups = seats.groups_with_seats(consultation.id, now)
     prefill = _prefill()
     form = forms.GroupSignupForm(data=prefill)
     form.group.choices = [(group.id, group.name) for group, _held in groups]
@@ -62,7 +58,7 @@ def group_signup(slug: str):
         return render_template("registrations/group_result.html", consultation=consultation,
                                registration=registration, group=group,
                                participation=recording.participation(registration),
-                               position=services.waiting_position(registration)
+                               position=seats.waiting_position(registration)
                                if registration.status == Status.WAITING else None)
     return _group_form(consultation, phase, groups, form, prefilled=bool(prefill))
 
@@ -78,7 +74,6 @@ def _group_form(consultation, phase, groups, form, error=None, prefilled=False):
                            prefilled=prefilled, recording=recording.current()), status
 
 
-@bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>/zapis", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 @validates_own_csrf
 def meeting_signup(slug: str, meeting_id: int):
@@ -111,15 +106,11 @@ def _meeting(consultation: Consultation, meeting_id: int) -> Meeting:
     return meeting
 
 
-@bp.get("/konsultacje/<slug>/spotkania/<int:meeting_id>.ics")
 def meeting_ics(slug: str, meeting_id: int):
     consultation = _consultation(slug)
     meeting = _meeting(consultation, meeting_id)
-    response = make_response(calendar.meeting_ics(consultation, meeting,
-                                                  url_for("consultations.announcement", slug=slug, _external=True)))
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="spotkanie-{meeting.id}.ics"'
-    return response
+    page_url = url_for("consultations.announcement", slug=slug, _external=True)
+    return file_response(calendar.meeting_ics(consultation, meeting, page_url), f"spotkanie-{meeting.id}.ics")
 
 
 # --- the private link: /zgloszenie?t=... -----------------------------------------------------
@@ -131,7 +122,6 @@ def _registration_from(token: str):
     return registration
 
 
-@bp.get("/zgloszenie")
 def manage():
     registration = _registration_from(request.args.get("t", ""))
     if isinstance(registration, GroupRegistration):
@@ -146,7 +136,7 @@ def _manage_page(registration, token, status=200):
                "is_group": is_group}
     if is_group:
         context["group"] = db.session.get(WorkingGroup, registration.group_id)
-        context["position"] = (services.waiting_position(registration)
+        context["position"] = (seats.waiting_position(registration)
                                if registration.status == Status.WAITING else None)
     else:
         context["meeting"] = meeting = db.session.get(Meeting, registration.meeting_id)
@@ -156,7 +146,6 @@ def _manage_page(registration, token, status=200):
     return response
 
 
-@bp.post("/zgloszenie/potwierdz")
 @validates_own_csrf
 def confirm():
     form = forms.TokenForm()
@@ -178,7 +167,6 @@ def confirm():
     return redirect(url_for("registrations.manage", t=form.t.data))
 
 
-@bp.route("/zgloszenie/wycofaj", methods=["GET", "POST"])
 @validates_own_csrf
 def withdraw():
     """A confirmation step first (GET), then the withdrawal (POST)."""

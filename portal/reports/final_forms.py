@@ -7,7 +7,7 @@ from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.forms import Form
-from portal.forum.staff import UPLOAD_EXTENSIONS, DraftForm
+from portal.forum.manage import UPLOAD_EXTENSIONS, DraftForm
 
 
 class FinalDocumentForm(DraftForm):

@@ -7,7 +7,7 @@ difference, once the report is published (staff see it before).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,36 +15,29 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import validates_own_csrf
-from portal.forum import drafts
+from portal.forum.manage import document_form_post
 from portal.reports import final
 from portal.reports.final_forms import ChangeLinksForm, FinalDocumentForm
 from portal.reports.services import report_comments, report_of
 from portal import page_cache
 
-bp = Blueprint("final_document", __name__, url_prefix="")
 
-@bp.route("/zespol/konsultacje/<slug>/wersja-koncowa", methods=["GET", "POST"])
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def manage(slug: str):
     consultation = consultation_or_404(slug, public=False)
     form = FinalDocumentForm()
-    preview, status = None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = form.status()
-        else:
-            if form.uploaded_text is not None:
-                form.markdown.data = form.uploaded_text  # shown in the form from now on
-            text = form.markdown.data or ""
-            try:
-                if request.form.get("action") == "save":
-                    result = final.save_final(consultation, text, current_user._get_current_object())
-                    _flash_saved(result)
-                    return redirect(url_for("final_document.manage", slug=slug), 303)
-                preview = final.compare(final.draft_texts(consultation.id), final.parse_final(text))
-            except drafts.DraftError as error:
-                form.markdown.errors.append(error.message)
+
+    def save(text):
+        _flash_saved(final.save_final(consultation, text, current_user._get_current_object()))
+        return redirect(url_for("final_document.manage", slug=slug), 303)
+
+    def compare(text):
+        return final.compare(final.draft_texts(consultation.id), final.parse_final(text))
+
+    done, preview, status = document_form_post(form, "save", save, compare)
+    if done:
+        return done
     return _manage_page(consultation, form, preview=preview), status
 
 
@@ -56,7 +49,6 @@ def _flash_saved(result: final.SaveResult) -> None:
                 "(powiązania: %(count)s).", count=result.dropped_links), "info")
 
 
-@bp.post("/zespol/konsultacje/<slug>/wersja-koncowa/paragraf/<int:number>/uwagi")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def link_changes(slug: str, number: int):
@@ -92,7 +84,6 @@ def _manage_page(consultation: Consultation, form, preview=None, link_form=None,
                            comments=comments, linked=linked, link_form=link_form, link_section=link_section)
 
 
-@bp.get("/konsultacje/<slug>/zmiany")
 @page_cache.shared_with_anonymous_readers()
 def changes(slug: str):
     """Draft → final, section by section, with the comments behind each change (public once reported)."""

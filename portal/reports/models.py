@@ -7,7 +7,6 @@ the comments that caused it.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -17,22 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.extensions import db
 from portal.sanitize import render_markdown
-from portal.types import UTCDateTime, enum_column
+from portal.types import LabelledEnum, UTCDateTime, enum_column
 
 
-class Decision(enum.StrEnum):
-    ACCEPTED = "accepted"
-    PARTLY_ACCEPTED = "partly_accepted"
-    NOT_ACCEPTED = "not_accepted"
-    EXPLANATION = "explanation"
+class Decision(LabelledEnum):
+    ACCEPTED = "accepted", _l("uwzględniona")
+    PARTLY_ACCEPTED = "partly_accepted", _l("częściowo uwzględniona")
+    NOT_ACCEPTED = "not_accepted", _l("nieuwzględniona")
+    EXPLANATION = "explanation", _l("wyjaśnienie")
 
 
-DECISION_LABELS = {
-    Decision.ACCEPTED: _l("uwzględniona"),
-    Decision.PARTLY_ACCEPTED: _l("częściowo uwzględniona"),
-    Decision.NOT_ACCEPTED: _l("nieuwzględniona"),
-    Decision.EXPLANATION: _l("wyjaśnienie"),
-}
+DECISION_LABELS = Decision.labels()
 
 
 class Report(db.Model):

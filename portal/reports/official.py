@@ -16,19 +16,19 @@ import io
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import quote
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
-from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.consultations import pdf
 from portal.consultations.models import PhaseKind
+from portal.downloads import file_response
 from portal.extensions import limiter
 from portal.formatting import local_date, phase_when
 from portal.reports import exports, publishing
@@ -36,7 +36,6 @@ from portal.reports.models import DECISION_LABELS
 from portal.reports.offline import channel_note
 from portal.reports.services import ReportComment, ReportData
 
-bp = Blueprint("official_report", __name__)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "DejaVu Sans"  # has every Polish letter; the file only names it, as office suites expect
@@ -375,7 +374,6 @@ def _write(paragraph, text: str, bold: bool = False) -> None:
 
 # --- routes -------------------------------------------------------------------------------------
 
-@bp.get("/konsultacje/<slug>/raport/sprawozdanie.docx")
 def report_docx(slug: str):
     view = publishing.report_to_show(slug)
     with force_locale(current_app.config["CONTENT_LANGUAGE"]):
@@ -383,7 +381,6 @@ def report_docx(slug: str):
         return _download(view, to_docx(report), report.file_name + ".docx", DOCX)
 
 
-@bp.get("/konsultacje/<slug>/raport/sprawozdanie.pdf")
 @limiter.limit(lambda: current_app.config["PDF_LIMIT_PER_IP"])
 def report_pdf(slug: str):
     """WeasyPrint runs once per version of the document (pdf.cached), at most N a minute per address."""
@@ -396,19 +393,4 @@ def report_pdf(slug: str):
 
 
 def _download(view: publishing.ReportView, content: bytes, file_name: str, mimetype: str):
-    response = make_response(content)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = content_disposition(file_name)
-    if not view.is_published:
-        response.headers["Cache-Control"] = "no-store"  # staff's preview of a draft
-    return response
-
-
-def content_disposition(file_name: str) -> str:
-    """An attachment named in UTF-8 (RFC 5987/6266), with an ASCII name for old clients."""
-    name = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', " ", file_name).strip()
-    ascii_name = re.sub(r"[^A-Za-z0-9._ -]+", "-", name.translate(ASCII_LETTERS)).strip("- ")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-ASCII_LETTERS = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ–—", "acelnoszzACELNOSZZ--")
+    return file_response(content, file_name, mimetype=mimetype, private=not view.is_published)  # a draft: staff's preview

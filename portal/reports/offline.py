@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, exists, select, update
@@ -57,8 +57,6 @@ OFFLINE_CHANNELS = [channel for channel in CHANNEL_LABELS if channel != PORTAL]
 GENERAL = "ogolne"  # the section field's value for "Uwagi ogólne" (sections go by their number)
 SUBMITTER_MAX = 300
 
-bp = Blueprint("offline_comments", __name__, url_prefix="/zespol/konsultacje/<slug>/uwagi-spoza-serwisu")
-
 
 # --- how such a comment is shown ----------------------------------------------------------------
 
@@ -66,20 +64,17 @@ def is_offline(post: Post) -> bool:
     return post.channel != PORTAL
 
 
-@bp.app_template_global()
 def channel_label(post: Post) -> str:
     """"e-mail", "list (poczta)", … — "forum konsultacji" for a comment written on the site."""
     return str(CHANNEL_LABELS.get(post.channel, CHANNEL_LABELS["other"]))
 
 
-@bp.app_template_global()
 def received_date(post: Post, tz: str | None = None) -> str:
     """"25 września 2020 r.": the day the office received it (entered, if no day was given)."""
     day = post.received_on or clock.to_local(post.created_at, tz).date()
     return formatting.local_date(clock.start_of_day(day, tz), tz)
 
 
-@bp.app_template_global()
 def channel_note(post: Post, tz: str | None = None) -> str:
     """"uwaga przesłana pocztą, 25 września 2020 r." — empty for a comment written on the site."""
     if not is_offline(post):
@@ -345,7 +340,6 @@ def _to_list(consultation: Consultation, post: Post | None = None):
     return redirect(url_for("offline_comments.entries", slug=consultation.slug, _anchor=anchor), 303)
 
 
-@bp.route("", methods=["GET", "POST"])
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def entries(slug: str):
@@ -368,7 +362,6 @@ def _edit_page(consultation: Consultation, post: Post, form: OfflineCommentForm)
                     form.status())
 
 
-@bp.route("/<int:post_id>", methods=["GET", "POST"])
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def edit(slug: str, post_id: int):
@@ -386,7 +379,6 @@ def edit(slug: str, post_id: int):
     return _to_list(consultation, post)
 
 
-@bp.post("/<int:post_id>/usun")
 @permissions.require(permissions.is_staff)
 def remove(slug: str, post_id: int):
     consultation = consultation_or_404(slug, public=False)

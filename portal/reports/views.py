@@ -8,7 +8,6 @@ the form with what was typed.
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     flash,
     jsonify,
     make_response,
@@ -25,6 +24,7 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.consultations.services import timeline
+from portal.downloads import file_response
 from portal.forms import validates_own_csrf
 from portal.reports import counts, exports, publishing
 from portal.reports.forms import ReportFilterForm, SummaryForm
@@ -33,7 +33,6 @@ from portal.reports.services import report_comments, report_of
 from portal.registrations.materials import sessions_of
 from portal import page_cache
 
-bp = Blueprint("reports", __name__, url_prefix="")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,7 +44,6 @@ def _private(response):
 
 # --- the public report and its files ----------------------------------------------------------
 
-@bp.get("/konsultacje/<slug>/raport")
 @page_cache.shared_with_anonymous_readers()
 def report(slug: str):
     view = publishing.report_to_show(slug)
@@ -62,25 +60,20 @@ def report(slug: str):
 
 
 def _download(view: publishing.ReportView, content: bytes, extension: str, mimetype: str):
-    response = make_response(content)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="raport-{view.consultation.slug}.{extension}"'
-    return response if view.is_published else _private(response)
+    return file_response(content, f"raport-{view.consultation.slug}.{extension}", mimetype=mimetype,
+                         private=not view.is_published)
 
 
-@bp.get("/konsultacje/<slug>/raport.csv")
 def report_csv(slug: str):
     view = publishing.report_to_show(slug)
     return _download(view, exports.to_csv(view.data), "csv", "text/csv; charset=utf-8")
 
 
-@bp.get("/konsultacje/<slug>/raport.xlsx")
 def report_xlsx(slug: str):
     view = publishing.report_to_show(slug)
     return _download(view, exports.to_xlsx(view.data, _("Uwagi i odpowiedzi")), "xlsx", XLSX)
 
 
-@bp.get("/konsultacje/<slug>/raport.json")
 def report_json(slug: str):
     view = publishing.report_to_show(slug)
     payload = exports.to_json(view.consultation, view.report, view.data,
@@ -94,7 +87,6 @@ def report_json(slug: str):
 
 # --- staff: summary, publication, correction -----------------------------------------------------
 
-@bp.route("/zespol/konsultacje/<slug>/raport", methods=["GET", "POST"])
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def manage(slug: str):
@@ -108,7 +100,6 @@ def manage(slug: str):
     return _manage_page(consultation, form)
 
 
-@bp.post("/zespol/konsultacje/<slug>/raport/publikacja")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def publish(slug: str):
@@ -135,7 +126,6 @@ def publish(slug: str):
     return redirect(url_for("reports.manage", slug=slug), 303)
 
 
-@bp.post("/zespol/konsultacje/<slug>/raport/wycofanie")
 @permissions.require(permissions.is_staff)
 def unpublish(slug: str):
     consultation = consultation_or_404(slug, public=False)
@@ -155,7 +145,6 @@ def _manage_page(consultation: Consultation, form: SummaryForm, refusal=None, to
     return _private(response)
 
 
-@bp.get("/konsultacje/<slug>/raport/wersje/<int:number>")
 def version(slug: str, number: int):
     """A version of the report as it was published (a later correction replaced it)."""
     consultation, kept, snapshot = publishing.version_to_show(slug, number)

@@ -9,7 +9,6 @@ as typed (a browser never keeps a chosen file, so the message asks to choose it 
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -31,7 +30,6 @@ from portal.forms import validates_own_csrf
 from portal.staff import uploads
 from portal.staff.document_forms import KIND_LABELS, LinkForm, UploadForm
 
-bp = Blueprint("documents", __name__, url_prefix="")
 
 # Room for the form's other fields around a file of the largest size allowed.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -123,7 +121,6 @@ def _back(consultation: Consultation, anchor: str | None = None):
     return redirect(url_for("documents.manage", slug=consultation.slug, _anchor=anchor), 303)
 
 
-@bp.route("/zespol/konsultacje/<slug>/dokumenty", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def manage(slug: str):
@@ -143,7 +140,6 @@ def manage(slug: str):
     return _back(consultation, f"dokument-{document.id}")
 
 
-@bp.post("/zespol/konsultacje/<slug>/dokumenty/link")
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def add_document_link(slug: str):
@@ -165,7 +161,6 @@ def _document(consultation: Consultation, document_id: int) -> Document:
     return document
 
 
-@bp.post("/zespol/konsultacje/<slug>/dokumenty/<int:document_id>/przesun")
 @permissions.require(permissions.is_admin)
 def move(slug: str, document_id: int):
     consultation = consultation_or_404(slug, public=False)
@@ -178,7 +173,6 @@ def move(slug: str, document_id: int):
     return _back(consultation, f"dokument-{document.id}")
 
 
-@bp.post("/zespol/konsultacje/<slug>/dokumenty/<int:document_id>/usun")
 @permissions.require(permissions.is_admin)
 def delete(slug: str, document_id: int):
     consultation = consultation_or_404(slug, public=False)
@@ -190,7 +184,6 @@ def delete(slug: str, document_id: int):
 
 # --- the public download ----------------------------------------------------------------------
 
-@bp.get("/konsultacje/<slug>/dokumenty/<int:document_id>")
 def download(slug: str, document_id: int):
     """An uploaded file, as its recognised type; drafts only for staff (404 for everyone else)."""
     consultation = consultation_or_404(slug)

@@ -30,7 +30,7 @@ from portal import clock
 from portal.bad_input import check_day
 from portal.forms import Form
 from portal.registrations.models import REQUIRABLE_FIELDS, Meeting
-from portal.registrations.staff_forms import JOIN_URL_MAX, https_url
+from portal.registrations.manage_forms import JOIN_URL_MAX, https_url
 from portal.staff.services import Refusal, local_moment
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -23,7 +23,7 @@ from portal.consultations.lookup import consultation_or_404
 from portal.errors import Refusal
 from portal.extensions import db
 from portal.forms import validates_own_csrf
-from portal.registrations import services as seats
+from portal.registrations import seats, services
 from portal.registrations.models import (
     GroupRegistration,
     Meeting,
@@ -37,8 +37,6 @@ from portal.staff.group_forms import (
     MeetingDetails,
     MeetingForm,
 )
-
-bp = Blueprint("staff_groups", __name__, url_prefix="/zespol")
 
 
 class RefusedChange(Refusal):
@@ -92,7 +90,7 @@ def update_group(actor, group: WorkingGroup, details: GroupDetails, now=None) ->
     capacity_changes = details.capacity != group.capacity
     if capacity_changes:
         # As every change of seats: lock, release expired holds, count ... promote.
-        held = seats.lock_and_count(group, now).held
+        held = services.lock_and_count(group, now).held
         if details.capacity < held:
             raise RefusedChange(ngettext(
                 "Miejsca w grupie zajmuje już %(num)s osoba, więc grupa musi mieć co najmniej %(num)s miejsce.",
@@ -101,7 +99,7 @@ def update_group(actor, group: WorkingGroup, details: GroupDetails, now=None) ->
     for name, value in asdict(details).items():
         setattr(group, name, value)
     if capacity_changes:
-        seats.promote_from_waiting_list(group, now)  # seats freed or added go to the first people waiting
+        services.promote_from_waiting_list(group, now)  # seats freed or added go to the first people waiting
     after = _group_snapshot(group)
     if after == before:
         return False
@@ -192,7 +190,6 @@ def _owned(model, consultation: Consultation, row_id: int):
     return row
 
 
-@bp.route("/konsultacje/<slug>/grupy", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def groups(slug: str):
@@ -207,7 +204,6 @@ def groups(slug: str):
                            groups=groups_overview(consultation.id, clock.now_utc())), form.status()
 
 
-@bp.route("/konsultacje/<slug>/grupy/<int:group_id>", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def edit_group(slug: str, group_id: int):
@@ -235,7 +231,6 @@ def edit_group(slug: str, group_id: int):
     return render_template("staff/groups.html", consultation=consultation, editing=group, form=form), form.status()
 
 
-@bp.post("/konsultacje/<slug>/grupy/<int:group_id>/usun", endpoint="delete_group")
 @permissions.require(permissions.is_admin)
 def delete_group_action(slug: str, group_id: int):
     consultation = _consultation(slug)
@@ -249,7 +244,6 @@ def delete_group_action(slug: str, group_id: int):
     return redirect(url_for("staff_groups.groups", slug=slug), 303)
 
 
-@bp.route("/konsultacje/<slug>/spotkania", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def meetings(slug: str):
@@ -265,7 +259,6 @@ def meetings(slug: str):
                            required_labels=list(REQUIRABLE_LABELS.items())), form.status()
 
 
-@bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def edit_meeting(slug: str, meeting_id: int):
@@ -283,7 +276,6 @@ def edit_meeting(slug: str, meeting_id: int):
                            form=form), form.status()
 
 
-@bp.post("/konsultacje/<slug>/spotkania/<int:meeting_id>/usun", endpoint="delete_meeting")
 @permissions.require(permissions.is_admin)
 def delete_meeting_action(slug: str, meeting_id: int):
     consultation = _consultation(slug)
@@ -295,6 +287,3 @@ def delete_meeting_action(slug: str, meeting_id: int):
         return redirect(url_for("staff_groups.meetings", slug=slug, _anchor=f"spotkanie-{meeting.id}"), 303)
     flash(_("Usunięto spotkanie „%(title)s”.", title=meeting.title), "success")
     return redirect(url_for("staff_groups.meetings", slug=slug), 303)
-
-
-from portal.staff import materials  # noqa: E402,F401  (its pages are routes of this blueprint)

@@ -20,9 +20,9 @@ from portal.consultations.models import Consultation, Document, DocumentKind
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.registrations.models import Meeting, WorkingGroup
-from portal.registrations.staff_forms import https_url
+from portal.registrations.manage_forms import https_url
 from portal.staff import documents, uploads
-from portal.staff.groups import _actor, _consultation, _owned, bp
+from portal.staff.groups import _actor, _consultation, _owned
 
 RECORDING_URL_MAX = 1000  # MeetingMaterials.recording_url
 SUMMARY_MAX = 5000
@@ -123,7 +123,6 @@ def _materials_page(consultation: Consultation, item, name: str, kind: str, back
     return response
 
 
-@bp.route("/konsultacje/<slug>/grupy/<int:group_id>/materialy", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def group_materials(slug: str, group_id: int):
@@ -135,7 +134,6 @@ def group_materials(slug: str, group_id: int):
         url_for("staff_groups.group_materials", slug=slug, group_id=group.id))
 
 
-@bp.route("/konsultacje/<slug>/spotkania/<int:meeting_id>/materialy", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def meeting_materials(slug: str, meeting_id: int):

@@ -7,7 +7,7 @@ of a file can be published without choosing the file again.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField
@@ -20,7 +20,6 @@ from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 from portal.forum import drafts
 
-bp = Blueprint("forum_staff", __name__, url_prefix="/zespol")
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 UPLOAD_EXTENSIONS = ("md", "txt")
@@ -55,31 +54,45 @@ def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug, public=False)
 
 
-@bp.route("/konsultacje/<slug>/projekt", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def publish_draft(slug: str):
     consultation = _consultation(slug)
     form = DraftForm()
-    preview, status = None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = form.status()
-        else:
-            if form.uploaded_text is not None:
-                form.markdown.data = form.uploaded_text  # shown in the form from now on
-            text = form.markdown.data or ""
-            try:
-                if request.form.get("action") == "publish":
-                    result = drafts.publish(consultation, text, actor=current_user._get_current_object())
-                    _flash_published(result)
-                    return redirect(url_for("forum.index", slug=consultation.slug), 303)
-                preview = drafts.parse(text)
-            except drafts.DraftError as error:
-                form.markdown.errors.append(error.message)
+
+    def publish(text):
+        _flash_published(drafts.publish(consultation, text, actor=current_user._get_current_object()))
+        return redirect(url_for("forum.index", slug=consultation.slug), 303)
+
+    done, preview, status = document_form_post(form, "publish", publish, drafts.parse)
+    if done:
+        return done
     current = drafts.outline(consultation)
     return render_template("forum/staff/publish.html", consultation=consultation, form=form,
                            current=current, preview=preview, changes=_changes(current, preview)), status
+
+
+def document_form_post(form: DraftForm, save_button: str, save, show):
+    """The POST of a page that takes a Markdown document, pasted or uploaded (the draft here, the
+    final version in reports): the button `save_button` saves (`save(text)` answers, usually a
+    redirect), any other previews (`show(text)`). A `DraftError` is shown next to the text.
+
+    Returns (the answer of `save` or None, the preview or None, the page's status).
+    """
+    if request.method != "POST":
+        return None, None, 200
+    if not form.validate_on_submit():
+        return None, None, form.status()
+    if form.uploaded_text is not None:
+        form.markdown.data = form.uploaded_text  # shown in the form from now on
+    text = form.markdown.data or ""
+    try:
+        if request.form.get("action") == save_button:
+            return save(text), None, 200
+        return None, show(text), 200
+    except drafts.DraftError as error:
+        form.markdown.errors.append(error.message)
+        return None, None, 200
 
 
 def _flash_published(result: drafts.PublishResult) -> None:

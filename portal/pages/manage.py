@@ -1,6 +1,6 @@
 """Back office: admins edit and publish the legal pages (privacy notice, accessibility statement,
 easy-to-read text, PJM). Publishing adds a version; nothing published is ever changed."""
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -16,7 +16,6 @@ from portal.registrations import recording
 from portal.sanitize import render_markdown
 from portal.urls import is_local_path
 
-bp = Blueprint("legal_admin", __name__, url_prefix="/zespol/strony-prawne")
 
 KIND_LABELS = {
     LegalKind.PRIVACY: _l("Ochrona danych osobowych"),
@@ -67,7 +66,6 @@ class LegalDocumentForm(Form):
                 for name in _ONLY_FOR if getattr(self, name, None) is not None}
 
 
-@bp.get("")
 @permissions.require(permissions.is_admin)
 def pages():
     rows = [(kind, KIND_LABELS[kind], PAGE_OF_KIND[kind], legal.latest(kind)) for kind in LegalKind]
@@ -91,10 +89,6 @@ def edit(page: str):
         preview = _preview(kind, form)
     return render_template("pages/admin_legal_edit.html", form=form, kind=kind, page=page,
                            label=KIND_LABELS[kind], current=current, preview=preview), form.status()
-
-
-for _page in LEGAL_PAGES:  # fixed addresses, `page` as a default (as on the public side)
-    bp.add_url_rule(f"/{_page}", "edit", edit, methods=["GET", "POST"], defaults={"page": _page})
 
 
 def _preview(kind: LegalKind, form: LegalDocumentForm):

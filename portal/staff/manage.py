@@ -7,7 +7,7 @@ The rules (addresses, the one comment window, whole-day ends, the audit log) are
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +24,6 @@ from portal.staff.forms import (
     show_refusal,
 )
 
-bp = Blueprint("staff", __name__, url_prefix="/zespol")
 
 STATUS_LABELS = {Status.DRAFT: _l("Szkic"), Status.PUBLISHED: _l("Opublikowana")}
 
@@ -39,7 +38,6 @@ def _consultation(slug: str) -> Consultation:
 
 # --- the list -----------------------------------------------------------------------------------
 
-@bp.get("/konsultacje")
 @permissions.require(permissions.is_staff)
 def consultations():
     return render_template("staff/consultations.html", consultations=services.all_consultations(),
@@ -48,7 +46,6 @@ def consultations():
 
 # --- the announcement ---------------------------------------------------------------------------
 
-@bp.route("/konsultacje/nowa", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def new_consultation():
@@ -66,7 +63,6 @@ def new_consultation():
                            slug_locked=False), form.status()
 
 
-@bp.route("/konsultacje/<slug>/edycja", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def edit_consultation(slug: str):
@@ -85,7 +81,6 @@ def edit_consultation(slug: str):
                            status_labels=STATUS_LABELS), form.status()
 
 
-@bp.post("/konsultacje/<slug>/publikacja")
 @permissions.require(permissions.is_admin)
 def set_status(slug: str):
     """Publish or withdraw: a button with the wanted status (a repeated click changes nothing)."""
@@ -102,7 +97,6 @@ def set_status(slug: str):
 
 # --- the timeline -------------------------------------------------------------------------------
 
-@bp.route("/konsultacje/<slug>/etapy", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def phases(slug: str):
@@ -119,7 +113,6 @@ def phases(slug: str):
     return _phases_page(consultation, form)
 
 
-@bp.route("/konsultacje/<slug>/etapy/<int:phase_id>", methods=["GET", "POST"])
 @permissions.require(permissions.is_admin)
 @validates_own_csrf
 def edit_phase(slug: str, phase_id: int):
@@ -137,7 +130,6 @@ def edit_phase(slug: str, phase_id: int):
     return _phases_page(consultation, form, editing=phase)
 
 
-@bp.post("/konsultacje/<slug>/etapy/<int:phase_id>/usun")
 @permissions.require(permissions.is_admin)
 def delete_phase(slug: str, phase_id: int):
     consultation = _consultation(slug)

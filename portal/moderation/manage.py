@@ -6,7 +6,9 @@ the first succeeds and the second is told who was first. All routes are for staf
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +22,6 @@ from portal.moderation import flags, forms, services
 from portal.moderation import queue as waiting
 from portal.urls import local_path_or
 
-bp = Blueprint("moderation", __name__)
 
 # Fields a moderator types: given back, editable, when a stale form has to be sent again.
 TYPED_FIELDS = {
@@ -30,7 +31,6 @@ TYPED_FIELDS = {
 }
 
 
-@bp.record_once
 def _template_globals(state) -> None:
     # Globals (not a context processor) so that imported macros (forum/_comment.html) see them.
     state.app.jinja_env.globals.update(
@@ -57,7 +57,6 @@ def _render_queue(resend: dict | None = None, status: int = 200):
                            flag_labels=flags.REASON_LABELS, resend=resend), status
 
 
-@bp.get("/moderacja/kolejka")
 @permissions.require(permissions.can_moderate)
 def queue():
     return _render_queue()
@@ -67,13 +66,6 @@ def queue():
 
 def _actor() -> User:
     return current_user._get_current_object()
-
-
-def _post_or_404(post_id: int) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
-    return post
 
 
 def _back(form: forms.Form):
@@ -115,108 +107,82 @@ def _normalised(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/zatwierdz")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def approve(post_id: int):
-    post = _post_or_404(post_id)
-    form = forms.ApproveForm()
-    stop = _refusal(form)
-    if stop:
-        return stop
+def _action(form_class: type[forms.Form]):
+    """Make a moderator's action on one comment a view (POST with the comment's id).
+
+    The decorated `action(post, form)` does it (through the services) and returns what to tell the
+    moderator; it runs only for a valid form (see `_refusal`). A `services.ModerationError` it
+    raises (someone else was first, a rule refused) is said instead. Either way the moderator
+    goes back where they came from.
+    """
+    def decorator(action):
+        @permissions.require(permissions.can_moderate)
+        @validates_own_csrf
+        @wraps(action)
+        def view(post_id: int):
+            post = db.get_or_404(Post, post_id)
+            form = form_class()
+            stop = _refusal(form)
+            if stop:
+                return stop
+            try:
+                message = action(post, form)
+            except services.ModerationError as error:
+                _already_handled(error)
+            else:
+                flash(message, "success")
+            return _back(form)
+        return view
+    return decorator
+
+
+@_action(forms.ApproveForm)
+def approve(post: Post, form: forms.ApproveForm) -> str:
     edited = None
     if "edited_body" in request.form:
         edited = _normalised(form.edited_body.data or "")
         if not edited:
-            flash(_("Nic nie zostało zmienione: treść po poprawkach nie może być pusta."), "error")
-            return _back(form)
+            raise services.ModerationError(_("Nic nie zostało zmienione: treść po poprawkach nie może być pusta."))
         if edited == _normalised(post.body):
             edited = None
     was_edit = services.waits_as_edit(post)
-    try:
-        services.approve(_actor(), post, form.expected_version, edited_body=edited)
-    except services.ModerationError as error:
-        _already_handled(error)
-    else:
-        if was_edit:
-            flash(_("Nowa treść uwagi #%(id)s została opublikowana.", id=post.id), "success")
-            return _back(form)
-        flash(_("Uwaga #%(id)s została zatwierdzona z poprawkami; autor dostał wiadomość z nową treścią.",
-                id=post.id) if edited else _("Uwaga #%(id)s została zatwierdzona i opublikowana.", id=post.id),
-              "success")
-    return _back(form)
+    services.approve(_actor(), post, form.expected_version, edited_body=edited)
+    if was_edit:
+        return _("Nowa treść uwagi #%(id)s została opublikowana.", id=post.id)
+    return (_("Uwaga #%(id)s została zatwierdzona z poprawkami; autor dostał wiadomość z nową treścią.", id=post.id)
+            if edited else _("Uwaga #%(id)s została zatwierdzona i opublikowana.", id=post.id))
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/odrzuc")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def reject(post_id: int):
-    post = _post_or_404(post_id)
-    form = forms.RejectForm()
-    stop = _refusal(form)
-    if stop:
-        return stop
+@_action(forms.RejectForm)
+def reject(post: Post, form: forms.RejectForm) -> str:
     was_edit = services.waits_as_edit(post)
-    try:
-        services.reject(_actor(), post, form.expected_version, form.chosen_reason, form.note.data or "")
-    except services.ModerationError as error:
-        _already_handled(error)
+    services.reject(_actor(), post, form.expected_version, form.chosen_reason, form.note.data or "")
+    if was_edit:
+        return _("Zmiana uwagi #%(id)s została odrzucona; na forum zostaje poprzednia treść. Autor dostał "
+                 "wiadomość z powodem i pełną nową treścią.", id=post.id)
+    return _("Uwaga #%(id)s została odrzucona; autor dostał wiadomość z powodem i pełną treścią uwagi.", id=post.id)
+
+
+@_action(forms.HideForm)
+def hide(post: Post, form: forms.HideForm) -> str:
+    if post.hidden_by_flags or flags.open_reporters(post):
+        # Reports wait for a decision: hiding agrees with them (and closes them).
+        flags.agree(_actor(), post, form.expected_version, form.public_reason.data)
     else:
-        if was_edit:
-            flash(_("Zmiana uwagi #%(id)s została odrzucona; na forum zostaje poprzednia treść. Autor dostał "
-                    "wiadomość z powodem i pełną nową treścią.", id=post.id), "success")
-            return _back(form)
-        flash(_("Uwaga #%(id)s została odrzucona; autor dostał wiadomość z powodem i pełną treścią uwagi.",
-                id=post.id), "success")
-    return _back(form)
+        services.hide(_actor(), post, form.expected_version, form.public_reason.data)
+    return _("Uwaga #%(id)s została ukryta. W jej miejscu widać powód ukrycia; odpowiedzi zostają.", id=post.id)
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/ukryj")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def hide(post_id: int):
-    post = _post_or_404(post_id)
-    form = forms.HideForm()
-    stop = _refusal(form)
-    if stop:
-        return stop
-    try:
-        if post.hidden_by_flags or flags.open_reporters(post):
-            # Reports wait for a decision: hiding agrees with them (and closes them).
-            flags.agree(_actor(), post, form.expected_version, form.public_reason.data)
-        else:
-            services.hide(_actor(), post, form.expected_version, form.public_reason.data)
-    except services.ModerationError as error:
-        _already_handled(error)
+@_action(forms.UnhideForm)
+def unhide(post: Post, form: forms.UnhideForm) -> str:
+    if post.hidden_by_flags:
+        # Hidden automatically by reports: showing it again dismisses them (and closes them).
+        flags.dismiss(_actor(), post, form.expected_version)
     else:
-        flash(_("Uwaga #%(id)s została ukryta. W jej miejscu widać powód ukrycia; odpowiedzi zostają.",
-                id=post.id), "success")
-    return _back(form)
+        services.unhide(_actor(), post, form.expected_version)
+    return _("Uwaga #%(id)s jest znowu widoczna dla wszystkich.", id=post.id)
 
 
-@bp.post("/moderacja/uwagi/<int:post_id>/pokaz")
-@permissions.require(permissions.can_moderate)
-@validates_own_csrf
-def unhide(post_id: int):
-    post = _post_or_404(post_id)
-    form = forms.UnhideForm()
-    stop = _refusal(form)
-    if stop:
-        return stop
-    try:
-        if post.hidden_by_flags:
-            # Hidden automatically by reports: showing it again dismisses them (and closes them).
-            flags.dismiss(_actor(), post, form.expected_version)
-        else:
-            services.unhide(_actor(), post, form.expected_version)
-    except services.ModerationError as error:
-        _already_handled(error)
-    else:
-        flash(_("Uwaga #%(id)s jest znowu widoczna dla wszystkich.", id=post.id), "success")
-    return _back(form)
-
-
-@bp.post("/moderacja/zbiorczo")
 @permissions.require(permissions.can_moderate)
 @validates_own_csrf
 def bulk():

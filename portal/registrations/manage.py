@@ -11,9 +11,7 @@ released) is kept.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -21,100 +19,27 @@ from sqlalchemy import func, select
 from portal import audit, clock, permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
+from portal.downloads import file_response
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
-from portal.registrations import exports, needs, services, staff_actions
-from portal.registrations import staff_forms as forms
-from portal.registrations.models import (HOLDING, GroupRegistration, Meeting, MeetingRegistration, Status,
+from portal.registrations import exports, needs, seats, services, staff_actions
+from portal.registrations.boards import group_boards, meeting_boards
+from portal.registrations import manage_forms as forms
+from portal.registrations.models import (GroupRegistration, Meeting, MeetingRegistration, Status,
                                          WorkingGroup)
 
-bp = Blueprint("registrations_staff", __name__, url_prefix="/zespol")
 
 ENDED = (Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED)
 
 MEETING_STATUS_LABELS = exports.MEETING_STATUS_LABELS  # one wording for the page and the export
 
 
-# --- reading: one query per kind of thing, whatever the number of registrations ---------------
-
-@dataclass
-class GroupBoard:
-    """A group's registrations sorted into the three tables of the overview."""
-
-    group: WorkingGroup
-    seats: services.Availability
-    holding: list[GroupRegistration] = field(default_factory=list)
-    waiting: list[tuple[GroupRegistration, int]] = field(default_factory=list)  # with position, 1 = first
-    ended: list[GroupRegistration] = field(default_factory=list)
-
-    @property
-    def confirmed(self) -> list[GroupRegistration]:
-        return [r for r in self.holding if r.status == Status.CONFIRMED]
-
-    @property
-    def attendance(self) -> staff_actions.AttendanceCounts:
-        return staff_actions.AttendanceCounts.of(self.holding)
-
-
-@dataclass
-class MeetingBoard:
-    """A meeting with its registrations, in order of arrival."""
-
-    meeting: Meeting
-    registrations: list[MeetingRegistration] = field(default_factory=list)
-
-    @property
-    def confirmed(self) -> list[MeetingRegistration]:
-        return [r for r in self.registrations if r.status == Status.CONFIRMED]
-
-    @property
-    def attendance(self) -> staff_actions.AttendanceCounts:
-        return staff_actions.AttendanceCounts.of(self.registrations)
-
-
 def _consultation(slug: str) -> Consultation:
     return consultation_or_404(slug, public=False)
 
 
-def _boards(consultation: Consultation) -> list[GroupBoard]:
-    """Every group with its seats and registrations: two queries (groups, registrations).
-
-    Call after `services.release_expired_holds`, so a pending row here still holds its seat.
-    Rows come ordered by group, state, id: seat holders list the confirmed first, and waiting
-    positions count in id order, as `services.waiting_position` does.
-    """
-    boards = {group.id: GroupBoard(group, seats)
-              for group, seats in services.groups_with_seats(consultation.id, clock.now_utc())}
-    registrations = db.session.scalars(
-        select(GroupRegistration).where(GroupRegistration.consultation_id == consultation.id)
-        .order_by(GroupRegistration.group_id, GroupRegistration.status, GroupRegistration.id)).all()
-    for registration in registrations:  # within a group and a state, in order of arrival
-        board = boards[registration.group_id]
-        if registration.status in HOLDING:
-            board.holding.append(registration)
-        elif registration.status == Status.WAITING:
-            board.waiting.append((registration, len(board.waiting) + 1))
-        else:
-            board.ended.append(registration)
-    return list(boards.values())
-
-
-def _meetings(consultation: Consultation) -> list[MeetingBoard]:
-    """The consultation's meetings with their registrations: two queries."""
-    meetings = db.session.scalars(select(Meeting).where(Meeting.consultation_id == consultation.id)
-                                  .order_by(Meeting.starts_at, Meeting.id)).all()
-    boards = {meeting.id: MeetingBoard(meeting) for meeting in meetings}
-    for registration in db.session.scalars(
-            select(MeetingRegistration).join(Meeting, Meeting.id == MeetingRegistration.meeting_id)
-            .where(Meeting.consultation_id == consultation.id)
-            .order_by(MeetingRegistration.meeting_id, MeetingRegistration.id)):
-        boards[registration.meeting_id].registrations.append(registration)
-    return list(boards.values())
-
-
 # --- the overview -----------------------------------------------------------------------------
 
-@bp.get("/konsultacje/<slug>/zapisy")
 @permissions.require(permissions.is_staff)
 def overview(slug: str):
     return _overview_page(_consultation(slug))
@@ -123,7 +48,7 @@ def overview(slug: str):
 def _overview_page(consultation: Consultation, submitted: Form | None = None):
     """The overview; `submitted` is a form re-shown with what was typed and its errors."""
     services.release_expired_holds(consultation.id)  # holds expire lazily, when someone looks
-    boards = _boards(consultation)
+    boards = group_boards(consultation)
     choices = [(board.group, board.seats.free) for board in boards]
 
     def row_form(form_class, row_id, **kwargs):
@@ -139,7 +64,7 @@ def _overview_page(consultation: Consultation, submitted: Form | None = None):
                 "move": row_form(forms.MoveForm, registration.id, groups=choices,
                                  current_group_id=registration.group_id),
             }
-    meetings = _meetings(consultation)
+    meetings = meeting_boards(consultation)
     link_forms = {board.meeting.id: row_form(forms.MeetingLinkForm, board.meeting.id, join_url=board.meeting.join_url)
                   for board in meetings}
     meeting_cancel_forms = {r.id: row_form(forms.MeetingCancelForm, r.id) for board in meetings
@@ -175,6 +100,25 @@ def _group_anchor(group_id: int) -> str:
     return f"grupa-{group_id}"
 
 
+def _attempt(consultation: Consultation, anchor: str, action, done, unchanged: str | None = None):
+    """Run one rule and go back to the overview at `anchor`, flashing its outcome.
+
+    A refusal (`RegistrationError`) is flashed as an error. Otherwise `done` (a text, or a
+    function of the rule's result giving one) is the success; a rule that returns False changed
+    nothing, and says so with `unchanged`.
+    """
+    try:
+        result = action()
+    except services.RegistrationError as error:
+        flash(error.message, "error")
+    else:
+        if result is False and unchanged:
+            flash(unchanged, "info")
+        else:
+            flash(done(result) if callable(done) else done, "success")
+    return _back_to(consultation, anchor)
+
+
 def _registration(registration_id: int) -> tuple[GroupRegistration, Consultation]:
     registration = db.get_or_404(GroupRegistration, registration_id)
     return registration, db.session.get(Consultation, registration.consultation_id)
@@ -182,7 +126,6 @@ def _registration(registration_id: int) -> tuple[GroupRegistration, Consultation
 
 # --- staff actions on a group registration ----------------------------------------------------
 
-@bp.post("/zgloszenia/<int:registration_id>/potwierdz")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def confirm(registration_id: int):
@@ -190,20 +133,17 @@ def confirm(registration_id: int):
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
-    if registration.status == Status.CONFIRMED:  # a double click, a second tab
-        flash(_("Bez zmian: zgłoszenie %(name)s było już potwierdzone.", name=registration.full_name), "info")
-    else:
-        try:
-            services.confirm_by_staff(_actor(), registration)
-        except services.RegistrationError as error:
-            flash(error.message, "error")
-        else:
-            flash(_("Potwierdzono zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość.",
-                    name=registration.full_name), "success")
-    return _back_to(consultation, _group_anchor(registration.group_id))
+
+    def confirm_once():
+        if registration.status == Status.CONFIRMED:  # a double click, a second tab
+            return False
+        services.confirm_by_staff(_actor(), registration)
+
+    return _attempt(consultation, _group_anchor(registration.group_id), confirm_once,
+                    _("Potwierdzono zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość.",
+                      name=registration.full_name), _unchanged_confirmation(registration))
 
 
-@bp.post("/zgloszenia/<int:registration_id>/anuluj")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def cancel(registration_id: int):
@@ -211,23 +151,17 @@ def cancel(registration_id: int):
     form = forms.CancelForm(row_id=registration.id)
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
-    try:
-        services.cancel_by_staff(_actor(), registration, form.cancel_reason.data)
-    except services.RegistrationError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Anulowano zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość z powodem.",
-                name=registration.full_name), "success")
-    return _back_to(consultation, _group_anchor(registration.group_id))
+    return _attempt(consultation, _group_anchor(registration.group_id),
+                    lambda: services.cancel_by_staff(_actor(), registration, form.cancel_reason.data),
+                    _cancelled(registration))
 
 
-@bp.post("/zgloszenia/<int:registration_id>/przenies")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def move(registration_id: int):
     registration, consultation = _registration(registration_id)
-    groups = services.groups_with_seats(consultation.id, clock.now_utc())
-    form = forms.MoveForm(row_id=registration.id, groups=[(g, seats.free) for g, seats in groups],
+    groups = seats.groups_with_seats(consultation.id, clock.now_utc())
+    form = forms.MoveForm(row_id=registration.id, groups=[(g, places.free) for g, places in groups],
                           current_group_id=registration.group_id)
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
@@ -245,7 +179,6 @@ def move(registration_id: int):
 
 # --- online meetings: the join link -----------------------------------------------------------
 
-@bp.post("/spotkania/<int:meeting_id>/link")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def set_meeting_link(meeting_id: int):
@@ -282,7 +215,6 @@ def _meeting_registration(registration_id: int) -> tuple[MeetingRegistration, Co
     return registration, db.session.get(Consultation, meeting.consultation_id)
 
 
-@bp.post("/zgloszenia-na-spotkania/<int:registration_id>/potwierdz")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def confirm_meeting_registration(registration_id: int):
@@ -290,20 +222,12 @@ def confirm_meeting_registration(registration_id: int):
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
-    try:
-        changed = staff_actions.confirm_meeting_by_staff(_actor(), registration)
-    except services.RegistrationError as error:
-        flash(error.message, "error")
-    else:
-        if changed:
-            flash(_("Potwierdzono zapis na spotkanie: %(name)s. Link do spotkania wyślemy po terminie zapisów.",
-                    name=registration.full_name), "success")
-        else:
-            flash(_("Bez zmian: zgłoszenie %(name)s było już potwierdzone.", name=registration.full_name), "info")
-    return _back_to(consultation, f"spotkanie-{registration.meeting_id}")
+    return _attempt(consultation, f"spotkanie-{registration.meeting_id}",
+                    lambda: staff_actions.confirm_meeting_by_staff(_actor(), registration),
+                    _("Potwierdzono zapis na spotkanie: %(name)s. Link do spotkania wyślemy po terminie zapisów.",
+                      name=registration.full_name), _unchanged_confirmation(registration))
 
 
-@bp.post("/zgloszenia-na-spotkania/<int:registration_id>/anuluj")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def cancel_meeting_registration(registration_id: int):
@@ -311,19 +235,22 @@ def cancel_meeting_registration(registration_id: int):
     form = forms.MeetingCancelForm(row_id=registration.id)
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
-    try:
-        staff_actions.cancel_meeting_by_staff(_actor(), registration, form.cancel_reason.data)
-    except services.RegistrationError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Anulowano zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość z powodem.",
-                name=registration.full_name), "success")
-    return _back_to(consultation, f"spotkanie-{registration.meeting_id}")
+    return _attempt(consultation, f"spotkanie-{registration.meeting_id}",
+                    lambda: staff_actions.cancel_meeting_by_staff(_actor(), registration, form.cancel_reason.data),
+                    _cancelled(registration))
+
+
+def _unchanged_confirmation(registration) -> str:
+    return _("Bez zmian: zgłoszenie %(name)s było już potwierdzone.", name=registration.full_name)
+
+
+def _cancelled(registration) -> str:
+    return _("Anulowano zgłoszenie: %(name)s. Wysłaliśmy tej osobie wiadomość z powodem.",
+             name=registration.full_name)
 
 
 # --- attendance at a group's or a meeting's session ------------------------------------------
 
-@bp.post("/grupy/<int:group_id>/obecnosc")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def mark_group_attendance(group_id: int):
@@ -331,7 +258,6 @@ def mark_group_attendance(group_id: int):
     return _mark_attendance(group, forms.GroupAttendanceForm, f"obecnosc-grupa-{group.id}")
 
 
-@bp.post("/spotkania/<int:meeting_id>/obecnosc")
 @permissions.require(permissions.is_staff)
 @validates_own_csrf
 def mark_meeting_attendance(meeting_id: int):
@@ -344,18 +270,15 @@ def _mark_attendance(session: WorkingGroup | Meeting, form_class, anchor: str):
     form = form_class(row_id=session.id, registrations=staff_actions.confirmed_registrations(session))
     if not form.validate_on_submit():
         return _overview_page(consultation, form)
-    try:
+
+    def mark():
         changed, counts = staff_actions.mark_attendance(_actor(), session, form.marks())
-    except services.RegistrationError as error:
-        flash(error.message, "error")
-        return _back_to(consultation, anchor)
-    if changed:
-        flash(_("Zapisano obecność. Obecność: %(present)s, nieobecność: %(absent)s, bez zaznaczenia: "
-                "%(not_marked)s.", present=counts.present, absent=counts.absent, not_marked=counts.not_marked),
-              "success")
-    else:
-        flash(_("Bez zmian: obecność była już tak zaznaczona."), "info")
-    return _back_to(consultation, anchor)
+        return counts if changed else False
+
+    return _attempt(consultation, anchor, mark, lambda counts: _(
+        "Zapisano obecność. Obecność: %(present)s, nieobecność: %(absent)s, bez zaznaczenia: %(not_marked)s.",
+        present=counts.present, absent=counts.absent, not_marked=counts.not_marked),
+        _("Bez zmian: obecność była już tak zaznaczona."))
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -363,7 +286,7 @@ def _mark_attendance(session: WorkingGroup | Meeting, form_class, anchor: str):
 def _export_rows(consultation: Consultation) -> list[exports.ExportRow]:
     services.release_expired_holds(consultation.id)
     rows = []
-    for board in _boards(consultation):
+    for board in group_boards(consultation):
         rows += [exports.ExportRow(board.group, r, None) for r in board.holding]
         rows += [exports.ExportRow(board.group, r, position) for r, position in board.waiting]
         rows += [exports.ExportRow(board.group, r, None) for r in board.ended]
@@ -380,52 +303,44 @@ def _download(consultation: Consultation, content: bytes, extension: str, mimety
         after["filter"] = {"zapisy": "spotkania"}
     audit.record(_actor(), "registrations_exported", consultation, "", after=after)
     name = f"zapisy-spotkania-{consultation.slug}" if what == "meetings" else f"zapisy-{consultation.slug}"
-    response = make_response(content)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
-    return response
+    return file_response(content, f"{name}.{extension}", mimetype=mimetype)
 
 
-@bp.get("/konsultacje/<slug>/zapisy.csv")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _export(slug: str, extension: str, meetings: bool = False):
+    """The groups' (or the meetings') registrations as a CSV or XLSX file, in the staff page's order."""
+    consultation = _consultation(slug)
+    tz = consultation.timezone
+    if meetings:
+        rows = [exports.MeetingExportRow(board.meeting, registration)
+                for board in meeting_boards(consultation) for registration in board.registrations]
+        columns, sheet = exports.meeting_columns(tz), _("Zapisy na spotkania")
+    else:
+        rows, columns, sheet = _export_rows(consultation), None, _("Zapisy do grup")
+    if extension == "csv":
+        content, mimetype = exports.to_csv(rows, tz, columns), "text/csv; charset=utf-8"
+    else:
+        content, mimetype = exports.to_xlsx(rows, tz, sheet, columns), XLSX
+    return _download(consultation, content, extension, mimetype, len(rows), "meetings" if meetings else None)
+
+
 @permissions.require(permissions.is_staff)
 def export_csv(slug: str):
-    consultation = _consultation(slug)
-    rows = _export_rows(consultation)
-    return _download(consultation, exports.to_csv(rows, consultation.timezone), "csv",
-                     "text/csv; charset=utf-8", len(rows))
+    return _export(slug, "csv")
 
 
-@bp.get("/konsultacje/<slug>/zapisy.xlsx")
 @permissions.require(permissions.is_staff)
 def export_xlsx(slug: str):
-    consultation = _consultation(slug)
-    rows = _export_rows(consultation)
-    content = exports.to_xlsx(rows, consultation.timezone, _("Zapisy do grup"))
-    return _download(consultation, content, "xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", len(rows))
+    return _export(slug, "xlsx")
 
 
-def _meeting_export_rows(consultation: Consultation) -> list[exports.MeetingExportRow]:
-    """Meeting by meeting, in the order of the staff page."""
-    return [exports.MeetingExportRow(board.meeting, registration)
-            for board in _meetings(consultation) for registration in board.registrations]
-
-
-@bp.get("/konsultacje/<slug>/zapisy-spotkania.csv")
 @permissions.require(permissions.is_staff)
 def export_meetings_csv(slug: str):
-    consultation = _consultation(slug)
-    rows = _meeting_export_rows(consultation)
-    content = exports.to_csv(rows, consultation.timezone, exports.meeting_columns(consultation.timezone))
-    return _download(consultation, content, "csv", "text/csv; charset=utf-8", len(rows), "meetings")
+    return _export(slug, "csv", meetings=True)
 
 
-@bp.get("/konsultacje/<slug>/zapisy-spotkania.xlsx")
 @permissions.require(permissions.is_staff)
 def export_meetings_xlsx(slug: str):
-    consultation = _consultation(slug)
-    rows = _meeting_export_rows(consultation)
-    content = exports.to_xlsx(rows, consultation.timezone, _("Zapisy na spotkania"),
-                              exports.meeting_columns(consultation.timezone))
-    return _download(consultation, content, "xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", len(rows), "meetings")
+    return _export(slug, "xlsx", meetings=True)

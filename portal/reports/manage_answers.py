@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,8 +26,7 @@ from portal.reports import answers
 from portal.reports.models import Decision
 from portal.reports.services import ReportComment, ReportData, report_comments
 from portal.reports.workspace_forms import AnswerForm, JointAnswerForm, SameAnswerForm
-
-bp = Blueprint("report_workspace", __name__, url_prefix="/zespol")
+from portal.web import flash_outcome
 
 
 # --- what the page shows ----------------------------------------------------------------------
@@ -106,7 +105,6 @@ def _workspace_page(consultation: Consultation, data: ReportData, submitted: For
         answer_forms=answer_forms, same_forms=same_forms, joint=joint, submitted=submitted), status
 
 
-@bp.get("/konsultacje/<slug>/odpowiedzi")
 @permissions.require(permissions.can_answer)
 def workspace(slug: str):
     consultation = consultation_or_404(slug, public=False)
@@ -136,7 +134,6 @@ def _actor():
     return current_user._get_current_object()
 
 
-@bp.post("/konsultacje/<slug>/odpowiedzi/<int:post_id>")
 @permissions.require(permissions.can_answer)
 @validates_own_csrf
 def answer(slug: str, post_id: int):
@@ -147,14 +144,12 @@ def answer(slug: str, post_id: int):
         return _workspace_page(consultation, data, form)
     outcome = answers.answer_comments(_actor(), consultation.id, [comment.post], Decision(form.decision.data),
                                       form.justification.data)
-    if outcome.changed_post_ids:
-        flash(_("Zapisano odpowiedź na uwagę nr %(number)s.", number=comment.number), "success")
-    else:
-        flash(_("Bez zmian: uwaga nr %(number)s ma już taką odpowiedź.", number=comment.number), "info")
+    flash_outcome(bool(outcome.changed_post_ids),
+                  _("Zapisano odpowiedź na uwagę nr %(number)s.", number=comment.number),
+                  _("Bez zmian: uwaga nr %(number)s ma już taką odpowiedź.", number=comment.number))
     return _back_to(consultation, comment)
 
 
-@bp.post("/konsultacje/<slug>/odpowiedzi/<int:post_id>/jak-w-uwadze")
 @permissions.require(permissions.can_answer)
 @validates_own_csrf
 def same_as(slug: str, post_id: int):
@@ -174,16 +169,14 @@ def same_as(slug: str, post_id: int):
     except answers.AnswerError as error:
         form.source_number.errors.append(error.message)
         return _workspace_page(consultation, data, form)
-    if outcome.changed_post_ids:
-        flash(_("Uwaga nr %(number)s ma teraz tę samą odpowiedź co uwaga nr %(source)s.",
-                number=comment.number, source=number), "success")
-    else:
-        flash(_("Bez zmian: uwaga nr %(number)s ma już tę samą odpowiedź co uwaga nr %(source)s.",
-                number=comment.number, source=number), "info")
+    flash_outcome(bool(outcome.changed_post_ids),
+                  _("Uwaga nr %(number)s ma teraz tę samą odpowiedź co uwaga nr %(source)s.",
+                    number=comment.number, source=number),
+                  _("Bez zmian: uwaga nr %(number)s ma już tę samą odpowiedź co uwaga nr %(source)s.",
+                    number=comment.number, source=number))
     return _back_to(consultation, comment)
 
 
-@bp.post("/konsultacje/<slug>/odpowiedzi/wspolna")
 @permissions.require(permissions.can_answer)
 @validates_own_csrf
 def answer_together(slug: str):

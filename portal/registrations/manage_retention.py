@@ -4,15 +4,12 @@ erasing is the scheduler's job, so the page shows what it will do and writes not
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from portal import clock, permissions
 from portal.registrations import retention
 
-bp = Blueprint("retention", __name__, url_prefix="/zespol")
 
-
-@bp.get("/retencja")
 @permissions.require(permissions.is_admin)
 def overview():
     now = clock.now_utc()
