@@ -1,5 +1,9 @@
 """How a package's `urls.py` writes its URL table: one row per address.
 
+Every blueprint of a package and every address -> view is declared in its `urls.py` and nowhere
+else (as Indico's blueprint.py): the views are plain functions in their modules, and the URL map
+of a package reads top to bottom in one file.
+
     add_routes(blueprint, [
         ("GET", "/konsultacje/<slug>", views.announcement),
         ("GET POST", "/konsultacje/<slug>/forum/nowy-watek", views.new_thread),

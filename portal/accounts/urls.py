@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-Accounts: signing up, logging in, passwords, profile, personal data; admins' user management.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). Accounts: signing up, logging in, passwords, profile,
+personal data; admins' user management.
+"""
 from flask import Blueprint
 
 from portal.accounts import manage, views

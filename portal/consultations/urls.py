@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-Consultations: the list, the announcement page, its print view and PDF.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). Consultations: the list, the announcement page, its print
+view and PDF.
+"""
 from flask import Blueprint
 
 from portal.consultations import views

@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-The forum: section threads, comments and replies, feeds; staff publish the draft.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). The forum: section threads, comments and replies, feeds;
+staff publish the draft.
+"""
 from flask import Blueprint
 
 from portal.forum import feeds, manage, views

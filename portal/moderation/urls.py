@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-Moderation: the queue, tools for comments, threads and accounts, flags, the log, settings.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). Moderation: the queue, tools for comments, threads and
+accounts, flags, the log, settings.
+"""
 from flask import Blueprint
 
 from portal.moderation import manage, records, settings, tools

@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-News by e-mail: subscribe, confirm, unsubscribe; the Atom feed of consultations.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). News by e-mail: subscribe, confirm, unsubscribe; the Atom
+feed of consultations.
+"""
 from flask import Blueprint
 
 from portal.news import views

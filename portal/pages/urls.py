@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-Pages: the legal pages (privacy, accessibility, easy-to-read, PJM) and their editing by admins.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). Pages: the legal pages (privacy, accessibility, easy-to-
+read, PJM) and their editing by admins.
+"""
 from flask import Blueprint
 
 from portal.pages import legal, manage, views

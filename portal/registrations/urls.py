@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-Registrations: sign-up for working groups and meetings, private links, data requests, staff lists and exports, retention.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). Registrations: sign-up for working groups and meetings,
+private links, data requests, staff lists and exports, retention.
+"""
 from flask import Blueprint
 
 from portal.registrations import data_requests, manage, manage_retention, materials, recording, resend, views

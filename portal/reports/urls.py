@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-The consultation report: answers workspace, the public report and exports, comments received outside the portal, the final document.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). The consultation report: answers workspace, the public
+report and exports, comments received outside the portal, the final document.
+"""
 from flask import Blueprint
 
 from portal.reports import final_views, manage_answers, official, offline, views

@@ -1,9 +1,6 @@
-"""Every address of this package in one table: which URL runs which view.
-
-The back office of a consultation: its page, phases, documents, groups and meetings, materials.
-
-The views are plain functions in their modules; blueprints and routes are declared only here
-(as Indico's blueprint.py), so the URL map of the package reads top to bottom."""
+"""The URL table (see portal/routing.py). The back office of a consultation: its page, phases,
+documents, groups and meetings, materials.
+"""
 from flask import Blueprint
 
 from portal.staff import documents as document_pages, groups, manage, materials
