@@ -45,7 +45,7 @@ compile-translations: $(VENV)/.installed
 
 ## After changing texts: extract them and update the catalogues (then translate en/messages.po)
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k lazy_gettext -k _l --no-location \
+	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 --no-location \
 		--sort-output --project Wspólnie -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
 		--no-fuzzy-matching --width 100

@@ -114,7 +114,7 @@ class Writer:
 
     cookie: str
     token: str
-    ready_at: float = 0.0   # the forum's interval between two comments of one person
+    ready_at: float = 0.0   # paced to stay within the forum's posts per minute
 
 
 def writers_for(app: Flask, login_ids: list[str]) -> list[Writer]:

@@ -256,7 +256,7 @@ def write_comments(app, server, seeded: Seeded, writers, args, failures: Failure
     path = f"/konsultacje/{seeded.slug}/forum/watek/{thread}"
     _status, before = load.count_comment_queries(app, path, seeded.participants[-1], "Pierwsza uwaga do liczenia.")
     run = load.write_comments(server.base_url, seeded.slug, seeded.section_threads, writers, args.duration,
-                              args.connections, app.config["FORUM_MIN_POST_INTERVAL_SECONDS"])
+                              args.connections, 60 / app.config["FORUM_POSTS_PER_MINUTE"])
     status, after = load.count_comment_queries(app, path, seeded.participants[-2], "Druga uwaga do liczenia.")
     if status != 302 and status != 303:
         failures.add(f"writing a comment in-process answered {status}")
@@ -330,7 +330,7 @@ def print_results(rows: list[Row], ceiling: Row, burst: BurstResult, write_run, 
           f"all answered in {burst.seconds:.1f} s, p50 {percentile(burst.latencies_ms, 50):.0f} ms, "
           f"p95 {percentile(burst.latencies_ms, 95):.0f} ms (rate limits off for the burst).")
     if write_run.waited_s > 0:
-        print(f"POST run: writers waited {write_run.waited_s:.1f} s in total for the 30 s interval "
+        print(f"POST run: writers waited {write_run.waited_s:.1f} s in total for the forum's posting rhythm "
               "(more participants needed for this rate).")
     print("\nTargets:")
     print(format_verdicts(verdicts(rows, ceiling_rps, burst, PAGE_KEYS)))

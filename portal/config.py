@@ -90,8 +90,10 @@ class Defaults:
     # against an SMTP server that hangs, a run never outlives its claim on the batch (10 minutes).
     MAIL_SECONDS_PER_RUN = 300
 
-    # Forum: at least this long between two comments of one participant.
-    FORUM_MIN_POST_INTERVAL_SECONDS = 30
+    # Forum: how many comments and replies one participant may send. An organisation's ten prepared
+    # comments go in one after another; a flood stops at the minute's or the day's limit.
+    FORUM_POSTS_PER_MINUTE = 10
+    FORUM_POSTS_PER_DAY = 100
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

@@ -221,7 +221,8 @@ def test_the_preview_shows_the_sanitised_text_and_keeps_it(client, general, anna
 
 # --- limits --------------------------------------------------------------------------------
 
-def test_limits_say_what_is_wrong_and_keep_the_text(client, general, anna, frozen_clock):
+def test_limits_say_what_is_wrong_and_keep_the_text(app, client, general, anna, frozen_clock):
+    app.config["FORUM_POSTS_PER_MINUTE"] = 1
     frozen_clock.set_local(IN_WINDOW)
     login_as(client, anna)
     too_long = "a" * 10_001

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import enum
+import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy import exists, func, literal, or_, select, true, update
 from sqlalchemy.orm import joinedload
 
-from portal import clock, pagination, permissions
+from portal import clock, formatting, pagination, permissions
 from portal.accounts.models import User
 from portal.consultations.models import Consultation, Phase, PhaseKind, phase_of
 from portal.errors import Refusal
@@ -124,16 +125,36 @@ def _check_text(user: User, thread: Thread | None, body: str, now: datetime) -> 
     body = _checked_body(body)
     if permissions.is_staff(user):
         return body
-    interval = timedelta(seconds=current_app.config["FORUM_MIN_POST_INTERVAL_SECONDS"])
-    last = db.session.scalar(select(func.max(Post.created_at)).where(Post.author_id == user.id))
-    if last is not None and now - last < interval:
-        wait = int((interval - (now - last)).total_seconds()) + 1
-        raise PostingRefused(_l("Odczekaj jeszcze %(seconds)s s przed wysłaniem kolejnej uwagi.", seconds=wait))
+    _check_rhythm(user, now)
     if thread is not None and db.session.scalar(select(exists().where(
             Post.thread_id == thread.id, Post.author_id == user.id, Post.body == body,
             Post.created_at > now - timedelta(hours=1)))):
         raise PostingRefused(_l("Ta uwaga została już wysłana w tym wątku."))
     return body
+
+
+MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
+
+
+def _check_rhythm(user: User, now: datetime) -> None:
+    """At most FORUM_POSTS_PER_MINUTE posts in any minute and FORUM_POSTS_PER_DAY in any 24 hours
+    (sliding windows, one query): the refusal says when the next one may go."""
+    per_minute, per_day = (current_app.config["FORUM_POSTS_PER_MINUTE"], current_app.config["FORUM_POSTS_PER_DAY"])
+
+    def nth_latest(n: int, window: timedelta):
+        """When the author's n-th latest post within the window was written (None: fewer than n)."""
+        return (select(Post.created_at).where(Post.author_id == user.id, Post.created_at > now - window)
+                .order_by(Post.created_at.desc()).offset(n - 1).limit(1).scalar_subquery())
+
+    in_minute, in_day = db.session.execute(select(nth_latest(per_minute, MINUTE), nth_latest(per_day, DAY))).one()
+    if in_day is not None:
+        raise PostingRefused(lazy_ngettext(
+            "Można wysłać najwyżej %(num)s uwagę w ciągu doby. Kolejną można wysłać %(when)s.",
+            "Można wysłać najwyżej %(num)s uwag w ciągu doby. Kolejną można wysłać %(when)s.",
+            per_day, when=formatting.local_datetime(in_day + DAY)))
+    if in_minute is not None:
+        wait = max(1, math.ceil((in_minute + MINUTE - now).total_seconds()))
+        raise PostingRefused(_l("Odczekaj jeszcze %(seconds)s s przed wysłaniem kolejnej uwagi.", seconds=wait))
 
 
 def post_comment(user: User, thread: Thread, body: str, *, parent: Post | None = None,

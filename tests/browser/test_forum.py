@@ -271,9 +271,13 @@ def test_the_page_after_sending_does_not_offer_the_sent_text_again(page, section
 
 
 def test_a_refused_comment_keeps_its_draft(page, section_thread, anna, in_window):
-    """Sent too soon after another comment: refused, and the draft is still there after a reload."""
+    """An eleventh comment within a minute: refused, and the draft is still there after a reload."""
     log_in_with_the_form(page, anna.email)
-    comment(anna, section_thread, "Pierwsza uwaga.")
+    next_minute()
+    with current_app.test_request_context():
+        for number in range(10):  # an organisation's ten prepared comments, one after another
+            services.post_comment(anna, section_thread, f"Przygotowana uwaga {number + 1}.")
+        db.session.commit()
     clock.set(clock.now_utc() + timedelta(seconds=5))
     page.goto(thread_url(section_thread))
     editor(page).press_sequentially("Druga, zbyt szybko.")
@@ -282,7 +286,7 @@ def test_a_refused_comment_keeps_its_draft(page, section_thread, anna, in_window
     expect(editor(page)).to_have_value("Druga, zbyt szybko.")
     page.goto(thread_url(section_thread))
     expect(editor(page)).to_have_value("Druga, zbyt szybko.")
-    assert len(posts()) == 1
+    assert len(posts()) == 10
 
 
 # --- 3. the live preview -------------------------------------------------------------------
