@@ -3,7 +3,7 @@ staff publish the draft.
 """
 from flask import Blueprint
 
-from portal.forum import feeds, manage, views
+from portal.forum import document, feeds, manage, views
 from portal.routing import add_routes
 
 
@@ -24,6 +24,8 @@ add_routes(forum_staff, [
 ])
 
 add_routes(forum, [
+    ("GET", "/konsultacje/<slug>/projekt-dokumentu", document.whole_draft),
+    ("GET", "/konsultacje/<slug>/projekt-dokumentu.pdf", document.draft_pdf),
     ("GET", "/konsultacje/<slug>/forum", views.index),
     ("GET POST", "/konsultacje/<slug>/forum/watek/<int:thread_id>", views.thread),
     ("GET POST", "/konsultacje/<slug>/forum/nowy-watek", views.new_thread),

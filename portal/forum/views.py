@@ -49,6 +49,10 @@ def thread(slug: str, thread_id: int):
     form = forms.CommentForm()
     form.paragraph.choices = [("", _("cały paragraf"))] + [
         (str(p.number), _("ust. %(n)s", n=p.number)) for p in (section.paragraphs if section else [])]
+    if request.method == "GET" and section is not None:  # "Skomentuj ten ustęp" on the whole draft
+        chosen = bounded_int(request.args.get("ustep"), low=1)
+        if any(p.number == chosen for p in section.paragraphs):
+            form.paragraph.data = chosen
     reply_to = _reply_target(thread, form.parent_id.data if request.method == "POST"
                              else request.args.get("odpowiedz"))
 
