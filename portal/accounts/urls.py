@@ -3,7 +3,7 @@ personal data; admins' user management.
 """
 from flask import Blueprint
 
-from portal.accounts import manage, views
+from portal.accounts import activity, manage, views
 from portal.routing import add_routes
 
 
@@ -34,6 +34,7 @@ add_routes(accounts, [
     ("GET POST", "/konto/email", views.change_email),
     ("GET", "/konto/moje-dane.json", views.export_data),
     ("GET", "/konto/moje-dane", views.data_summary),
+    ("GET", "/konto/moje-uwagi", activity.my_activity),
     ("GET POST", "/konto/usun", views.delete_account),
 ])
 accounts.register_error_handler(429, views.too_many_attempts)

@@ -67,6 +67,8 @@ MATRIX = {
     "registrations_staff.set_meeting_link": ("POST", "/zespol/spotkania/{meeting_id}/link", STAFF),  # no URL
     "forum.index": ("GET", f"/konsultacje/{SLUG}/forum", PUBLIC),
     "forum.thread": ("GET", f"/konsultacje/{SLUG}/forum/watek/{{thread_id}}", PUBLIC),
+    "forum.whole_draft": ("GET", f"/konsultacje/{SLUG}/projekt-dokumentu", PUBLIC),  # says there is no draft yet
+    "forum.draft_pdf": ("GET", f"/konsultacje/{SLUG}/projekt-dokumentu.pdf", ALWAYS(404)),  # no draft yet
     "forum.new_thread": ("GET", f"/konsultacje/{SLUG}/forum/nowy-watek", PUBLIC),  # says who may write
     "forum.permalink": ("GET", "/forum/uwagi/{post_id}", ALWAYS(302)),
     "forum.edit": ("GET", "/forum/uwagi/{post_id}/edycja", {**ALWAYS(403), "anonymous": LOGIN}),  # author only
@@ -153,6 +155,7 @@ MATRIX = {
     "accounts.change_email": ("GET", "/konto/email", SIGNED_IN),
     "accounts.export_data": ("GET", "/konto/moje-dane.json", SIGNED_IN),
     "accounts.data_summary": ("GET", "/konto/moje-dane", SIGNED_IN),
+    "accounts.my_activity": ("GET", "/konto/moje-uwagi", SIGNED_IN),
     "registration_data.request_data": ("GET", "/moje-zgloszenia/dane", PUBLIC),
     "registration_data.download": ("GET", "/moje-zgloszenia/dane/pobierz", ALWAYS(400)),  # no token
     "registration_links.resend": ("GET", "/zgloszenie/wyslij-link", PUBLIC),
