@@ -364,7 +364,7 @@ def test_preview_of_an_uploaded_file_puts_its_text_into_the_form(admin_client, t
 
 
 @pytest.mark.parametrize("content, filename, message", [
-    (b"%PDF-1.4 binary", "projekt.pdf", "Wybierz plik z rozszerzeniem .md albo .txt."),
+    (b"%PDF-1.4 binary", "projekt.pdf", "Wybierz plik DOCX, ODT, MD albo TXT."),
     ("## Źródła\n\nżółć".encode("cp1250"), "projekt.md", "Plik nie jest zapisany w kodowaniu UTF-8"),
     (b"## A\n\n" + b"x" * (1024 * 1024), "projekt.md", "Plik może mieć najwyżej 1 MB."),
     (b"## A\n\x00\x01", "projekt.txt", "To nie jest plik tekstowy"),

@@ -3,7 +3,10 @@
 Admins only. "Podgląd" shows how the text splits into sections and paragraphs without saving;
 "Opublikuj" replaces the draft (portal.forum.drafts) and goes to the forum. Whatever was typed
 stays in the form on every error; an accepted file's text is put into the form, so a preview
-of a file can be published without choosing the file again.
+of a file can be published without choosing the file again. The file may be Markdown or plain
+text (UTF-8), or a DOCX or ODT document — recognised by its bytes, not its name — converted to
+Markdown by portal.forum.importing; another file can be chosen as often as needed. Opened
+afresh, the form holds the published draft's Markdown, so staff edit what is published.
 """
 from __future__ import annotations
 
@@ -11,26 +14,31 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
+from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
-from portal.forum import drafts
+from portal.forum import drafts, importing
+from portal.forum.models import DraftParagraph, DraftSection
+from portal.staff import uploads
 
 
 MAX_UPLOAD_BYTES = 1024 * 1024
-UPLOAD_EXTENSIONS = ("md", "txt")
+UPLOAD_EXTENSIONS = ("md", "txt", "docx", "odt")
+UPLOAD_EXTENSIONS_MESSAGE = _l("Wybierz plik DOCX, ODT, MD albo TXT.")
 
 
 class DraftForm(Form):
     markdown = TextAreaField(_l("Treść projektu w formacie Markdown"))
     upload = FileField(_l("Plik z projektem"), validators=[
-        FileAllowed(UPLOAD_EXTENSIONS, _l("Wybierz plik z rozszerzeniem .md albo .txt."))])
+        FileAllowed(UPLOAD_EXTENSIONS, UPLOAD_EXTENSIONS_MESSAGE)])
 
-    uploaded_text: str | None = None  # the accepted file's text
+    uploaded_text: str | None = None  # the accepted file's text (a document's as Markdown)
 
     def validate_upload(self, field):
         storage = field.data
@@ -39,6 +47,18 @@ class DraftForm(Form):
         content = storage.read(MAX_UPLOAD_BYTES + 1)
         if len(content) > MAX_UPLOAD_BYTES:
             raise ValidationError(_l("Plik może mieć najwyżej 1 MB."))
+        file_type = uploads.sniff(content)
+        if file_type in (uploads.DOCX, uploads.ODT):
+            try:
+                self.uploaded_text = importing.to_markdown(
+                    uploads.Upload(content, file_type, uploads.download_name(storage.filename, file_type)))
+            except importing.ImportRefused as refused:
+                raise ValidationError(refused.message) from None
+            return
+        if file_type == uploads.PDF:
+            raise ValidationError(_l("Pliku PDF nie da się wczytać jako projektu. Wybierz plik DOCX, ODT, MD albo TXT."))
+        if (storage.filename or "").lower().endswith((".docx", ".odt")) or content.startswith(b"PK\x03\x04"):
+            raise ValidationError(importing.damaged_message())
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -48,6 +68,21 @@ class DraftForm(Form):
         if "\0" in text:
             raise ValidationError(_l("To nie jest plik tekstowy. Wybierz plik .md albo .txt."))
         self.uploaded_text = text
+
+
+def published_markdown(consultation_id: int) -> str:
+    """The published draft as the Markdown it was split from ("## § N. Title", paragraphs): one query."""
+    rows = db.session.execute(
+        select(DraftSection.number, DraftSection.title, DraftParagraph.text)
+        .outerjoin(DraftParagraph, DraftParagraph.section_id == DraftSection.id)
+        .where(DraftSection.consultation_id == consultation_id)
+        .order_by(DraftSection.number, DraftParagraph.number)).all()
+    sections: dict[int, tuple[str, list[str]]] = {}
+    for number, title, text in rows:
+        paragraphs = sections.setdefault(number, (title, []))[1]
+        if text is not None:
+            paragraphs.append(text)
+    return importing.sections_markdown((number, title, paragraphs) for number, (title, paragraphs) in sections.items())
 
 
 def _consultation(slug: str) -> Consultation:
@@ -67,6 +102,8 @@ def publish_draft(slug: str):
     done, preview, status = document_form_post(form, "publish", publish, drafts.parse)
     if done:
         return done
+    if request.method == "GET":
+        form.markdown.data = published_markdown(consultation.id)  # edit what is published
     current = drafts.outline(consultation)
     return render_template("forum/staff/publish.html", consultation=consultation, form=form,
                            current=current, preview=preview, changes=_changes(current, preview)), status

@@ -7,15 +7,15 @@ from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.forms import Form
-from portal.forum.manage import UPLOAD_EXTENSIONS, DraftForm
+from portal.forum.manage import UPLOAD_EXTENSIONS, UPLOAD_EXTENSIONS_MESSAGE, DraftForm
 
 
 class FinalDocumentForm(DraftForm):
-    """Pasted Markdown or a .md/.txt file, read exactly as the draft's upload (size, UTF-8, text only)."""
+    """Pasted Markdown or a file (.md/.txt, DOCX, ODT), read exactly as the draft's upload."""
 
     markdown = TextAreaField(_l("Treść wersji końcowej w formacie Markdown"))
     upload = FileField(_l("Plik z wersją końcową"), validators=[
-        FileAllowed(UPLOAD_EXTENSIONS, _l("Wybierz plik z rozszerzeniem .md albo .txt."))])
+        FileAllowed(UPLOAD_EXTENSIONS, UPLOAD_EXTENSIONS_MESSAGE)])
 
 
 class ChangeLinksForm(Form):

@@ -1,13 +1,14 @@
 """The final document: staff upload it and link its changes to comments; the public sees what changed.
 
-`manage` (staff) previews and saves the final text (pasted or a .md/.txt file, like the draft)
+`manage` (staff) previews and saves the final text (pasted or a .md/.txt, DOCX or ODT file, like the
+draft; opened afresh, the form holds the saved final version, or the draft before there is one)
 and shows the draft → final difference with, for every changed section, the report's comments
 to tick; `link_changes` saves one section's ticks. `changes` is the public page of the
 difference, once the report is published (staff see it before).
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +16,7 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import validates_own_csrf
+from portal.forum import importing
 from portal.forum.manage import document_form_post
 from portal.reports import final
 from portal.reports.final_forms import ChangeLinksForm, FinalDocumentForm
@@ -38,7 +40,15 @@ def manage(slug: str):
     done, preview, status = document_form_post(form, "save", save, compare)
     if done:
         return done
+    if request.method == "GET":
+        form.markdown.data = starting_text(consultation.id)
     return _manage_page(consultation, form, preview=preview), status
+
+
+def starting_text(consultation_id: int) -> str:
+    """The text the form starts from: the saved final version, or the published draft before there is one."""
+    sections = final.final_texts(consultation_id) or final.draft_texts(consultation_id)
+    return importing.sections_markdown((s.number, s.title, s.paragraphs) for s in sections)
 
 
 def _flash_saved(result: final.SaveResult) -> None:
@@ -59,15 +69,21 @@ def link_changes(slug: str, number: int):
     form.comments.choices = [(comment.post.id, str(comment.number)) for comment in comments]
     valid = form.validate_on_submit()
     if form.csrf_failed:
-        return _manage_page(consultation, FinalDocumentForm(formdata=None), link_form=form, link_section=number), 400
+        return _manage_page(consultation, _starting_form(consultation), link_form=form, link_section=number), 400
     changes = final.document_changes(consultation.id) or []
     if not any(change.number == number and change.is_changed for change in changes):
         abort(404)
     if not valid:
-        return _manage_page(consultation, FinalDocumentForm(formdata=None), link_form=form, link_section=number)
+        return _manage_page(consultation, _starting_form(consultation), link_form=form, link_section=number)
     final.link_comments(consultation, number, form.comments.data, current_user._get_current_object())
     flash(_("Zapisano uwagi, w odpowiedzi na które wprowadzono zmianę w § %(number)s.", number=number), "success")
     return redirect(url_for("final_document.manage", slug=slug, _anchor=f"zmiana-{number}"), 303)
+
+
+def _starting_form(consultation: Consultation) -> FinalDocumentForm:
+    form = FinalDocumentForm(formdata=None)
+    form.markdown.data = starting_text(consultation.id)
+    return form
 
 
 def _manage_page(consultation: Consultation, form, preview=None, link_form=None, link_section=None):

@@ -65,7 +65,11 @@ def test_staff_upload_the_final_version_and_link_a_change_to_comments(page, answ
     expect(page.get_by_role("heading", level=1)).to_have_text("Wersja końcowa dokumentu")
     assert_accessible(page)
 
-    # An empty text is refused next to the field, and the page stays accessible with the error.
+    # The box starts from the draft's text (nothing has to be pasted again) ...
+    box = page.get_by_role("textbox", name=re.compile("Treść wersji końcowej"))
+    expect(box).not_to_have_value("")
+    # ... an empty text is refused next to the field, and the page stays accessible with the error.
+    box.fill("")
     page.get_by_role("button", name="Podgląd").click()
     expect(page.get_by_role("alert")).to_contain_text("Projekt jest pusty")
     assert_accessible(page)
