@@ -14,17 +14,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField
-from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
-from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.forum import drafts, importing
-from portal.forum.models import DraftParagraph, DraftSection
+from portal.reports.final import draft_texts  # the one reading of the published draft
 from portal.staff import uploads
 
 
@@ -72,17 +70,7 @@ class DraftForm(Form):
 
 def published_markdown(consultation_id: int) -> str:
     """The published draft as the Markdown it was split from ("## § N. Title", paragraphs): one query."""
-    rows = db.session.execute(
-        select(DraftSection.number, DraftSection.title, DraftParagraph.text)
-        .outerjoin(DraftParagraph, DraftParagraph.section_id == DraftSection.id)
-        .where(DraftSection.consultation_id == consultation_id)
-        .order_by(DraftSection.number, DraftParagraph.number)).all()
-    sections: dict[int, tuple[str, list[str]]] = {}
-    for number, title, text in rows:
-        paragraphs = sections.setdefault(number, (title, []))[1]
-        if text is not None:
-            paragraphs.append(text)
-    return importing.sections_markdown((number, title, paragraphs) for number, (title, paragraphs) in sections.items())
+    return importing.sections_markdown((s.number, s.title, s.paragraphs) for s in draft_texts(consultation_id))
 
 
 def _consultation(slug: str) -> Consultation:
