@@ -42,7 +42,8 @@ from benchmarks.servers import (
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wspolnie_bench"
 REDIS_URL = "redis://127.0.0.1:6379/14"
-PAGE_KEYS = ("home", "announcement", "announcement_unbatched", "forum", "thread_100", "thread_big", "report")
+PAGE_KEYS = ("home", "announcement", "announcement_unbatched", "forum", "whole_draft", "thread_100", "thread_big",
+             "report")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -175,8 +176,7 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     burst = run_burst(app, burst_server, seeded, size, failures)
     servers.stop(burst_server)
 
-    table_rows = [ceiling, *(rows[key] for key in ("home", "announcement", "announcement_unbatched", "forum",
-                                                   "thread_100", "thread_big", "report")), post_row]
+    table_rows = [ceiling, *(rows[key] for key in PAGE_KEYS), post_row]
     print_results(table_rows, ceiling, burst, write_run, args, size)
 
 
@@ -209,6 +209,7 @@ def page_list(seeded: Seeded, big: int) -> list[tuple[str, str, str]]:
         ("home", "home", "/"),
         ("announcement", "announcement (view counts batched)", base),
         ("forum", "forum index", f"{base}/forum"),
+        ("whole_draft", "whole draft document, comment counts per paragraph", f"{base}/projekt-dokumentu"),
         ("thread_100", "thread of 100 comments", f"{base}/forum/watek/{seeded.thread_100}"),
         ("thread_big", f"thread of {big:,} comments".replace(",", " ") + ", page 1",
          f"{base}/forum/watek/{seeded.thread_big}"),
