@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import String, and_, cast, exists, func, select
 
 from portal import pagination
-from portal.accounts.personal_data import _key as registration_key
+from portal.accounts.personal_data import registration_key
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import DraftSection, Post, PostState, Subscription, Thread

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from portal import audit, clock
@@ -27,10 +26,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _key(address: str) -> str:
-    from portal.registrations.models import email_key
+def registration_key(address: str) -> str:
+    """The key registrations made with this address are stored under (the sign-up's own rule)."""
+    from portal.registrations.models import email_key, ignore_plus_tags
 
-    return email_key(address, current_app.config.get("REGISTRATION_EMAIL_IGNORE_PLUS_TAGS", True))
+    return email_key(address, ignore_plus_tags())
 
 
 # --- registrations (also for applicants without an account) ---------------------------------
@@ -39,7 +39,7 @@ def _registration_rows(address: str):
     """(group rows with the group's name, meeting rows with the meeting's title) for the address's key."""
     from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, WorkingGroup
 
-    key = _key(address)
+    key = registration_key(address)
     groups = db.session.execute(
         select(GroupRegistration, WorkingGroup.name).join(WorkingGroup, WorkingGroup.id == GroupRegistration.group_id)
         .where(GroupRegistration.email_key == key).order_by(GroupRegistration.id)).all()
