@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import Response, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import String, and_, cast, exists, func, select
+from sqlalchemy import and_, exists, func, select
 
 from portal import pagination
 from portal.accounts.personal_data import registration_key
@@ -23,7 +23,8 @@ from portal.forum.models import DraftSection, Post, PostState, Subscription, Thr
 from portal.moderation.log_words import POST_STATE_LABELS
 from portal.registrations.exports import MEETING_STATUS_LABELS, STATUS_LABELS
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, WorkingGroup
-from portal.reports.models import DECISION_LABELS, Answer, AnsweredComment, ChangeLink, Report
+from portal.reports.annotations import changed_sections, changed_sections_column
+from portal.reports.models import DECISION_LABELS, Answer, AnsweredComment, Report
 from portal.reports.services import in_report
 
 COMMENTS_PER_PAGE = 20
@@ -78,8 +79,7 @@ def _answer_is_public():
 def my_comments(user, page: int) -> CommentPage:
     """The person's comments and replies, newest first, with where they are and the office's public
     answer: one query (the total rides along), a second only for a page past the last one."""
-    changed = (select(func.aggregate_strings(cast(ChangeLink.section_number, String), ","))
-               .where(ChangeLink.post_id == Post.id).scalar_subquery())
+    changed = changed_sections_column()
     public = _answer_is_public()
     statement = (
         select(Post.id, Post.depth, Post.body, Post.state, Post.moderation_reason, Post.hidden_by_flags,
@@ -105,7 +105,7 @@ def my_comments(user, page: int) -> CommentPage:
     comments = []
     for row in rows:
         # `changed` is read only with a visible answer: a change linked before publication stays unsaid.
-        sections = tuple(sorted(int(n) for n in row.changed.split(","))) if row.changed and row.decision else ()
+        sections = changed_sections(row.changed) if row.decision else ()
         answer = (OfficeAnswer(str(DECISION_LABELS[row.decision]), row.justification_html or "", sections)
                   if row.decision else None)
         comments.append(MyComment(

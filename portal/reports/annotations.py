@@ -31,6 +31,17 @@ class Annotation:
     is_public: bool                  # False: staff see it before the report is published
 
 
+def changed_sections_column():
+    """The § numbers whose change a comment caused ("2,5"), as a subquery correlated to Post."""
+    return (select(func.aggregate_strings(cast(ChangeLink.section_number, String), ","))
+            .where(ChangeLink.post_id == Post.id).scalar_subquery())
+
+
+def changed_sections(text: str | None) -> tuple[int, ...]:
+    """`changed_sections_column()`'s value as sorted numbers."""
+    return tuple(sorted(int(n) for n in text.split(","))) if text else ()
+
+
 def annotations_for(consultation_id: int, post_ids: list[int], *,
                     include_unpublished: bool = False) -> dict[int, Annotation]:
     """Post id -> Annotation for those of `post_ids` that were answered or linked to a change: one query.
@@ -41,8 +52,7 @@ def annotations_for(consultation_id: int, post_ids: list[int], *,
     """
     if not post_ids:
         return {}
-    changed = (select(func.aggregate_strings(cast(ChangeLink.section_number, String), ","))
-               .where(ChangeLink.post_id == Post.id).scalar_subquery())
+    changed = changed_sections_column()
     published = exists().where(Report.consultation_id == consultation_id, Report.published_at.is_not(None))
     query = (
         select(Post.id, Answer.decision, Answer.justification_html, changed.label("changed"),
@@ -55,8 +65,8 @@ def annotations_for(consultation_id: int, post_ids: list[int], *,
     if not include_unpublished:
         query = query.where(published)
     result = {}
-    for post_id, decision, justification_html, changed_sections, is_public in db.session.execute(query):
-        sections = tuple(sorted(int(n) for n in changed_sections.split(","))) if changed_sections else ()
+    for post_id, decision, justification_html, changed_sections_text, is_public in db.session.execute(query):
+        sections = changed_sections(changed_sections_text)
         if decision is None and not sections:
             continue
         result[post_id] = Annotation(
