@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.forum import drafts, importing
+from portal.forum import draft_blocks, drafts, importing
 from portal.forum.manage import published_markdown
 from portal.forum.models import DraftSection
 from portal.reports import final
@@ -178,9 +178,9 @@ def test_numbered_paragraphs_not_announced_are_the_sections_paragraphs(app):
 
 
 def test_markdown_characters_in_a_document_are_text(app):
-    markdown = importing.write([importing.Heading(1, importing._inline_text("A *b* [c]")),
-                                importing.Para(importing._inline_text("# nie nagłówek")),
-                                importing.Para(importing._inline_text("- nie lista <b>x</b>"))])
+    markdown = draft_blocks.write([draft_blocks.Heading(1, draft_blocks.inline_text("A *b* [c]")),
+                                draft_blocks.Para(draft_blocks.inline_text("# nie nagłówek")),
+                                draft_blocks.Para(draft_blocks.inline_text("- nie lista <b>x</b>"))])
     [section] = drafts.parse(markdown)
     assert section.title == "A *b* [c]"
     assert [p.html.strip() for p in section.paragraphs] == ["<p># nie nagłówek</p>",
@@ -271,7 +271,7 @@ def test_the_form_starts_from_the_published_draft_and_publishing_it_unchanged_ch
 
 
 def test_titles_that_look_like_numbers_survive_the_round_trip(app):
-    text = importing.sections_markdown([(1, "Rozdział 2 budżetu", ["Tekst."]), (2, "Gwiazdka *", ["A"]),
+    text = draft_blocks.sections_markdown([(1, "Rozdział 2 budżetu", ["Tekst."]), (2, "Gwiazdka *", ["A"]),
                                         (3, "Pusty", [])])
     assert [(s.title, [p.text for p in s.paragraphs]) for s in drafts.parse(text)] == [
         ("Rozdział 2 budżetu", ["Tekst."]), ("Gwiazdka *", ["A"]), ("Pusty", [])]

@@ -21,7 +21,7 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
-from portal.forum import drafts, importing
+from portal.forum import draft_blocks, drafts, importing
 from portal.reports.final import draft_texts  # the one reading of the published draft
 from portal.staff import uploads
 
@@ -70,7 +70,7 @@ class DraftForm(Form):
 
 def published_markdown(consultation_id: int) -> str:
     """The published draft as the Markdown it was split from ("## § N. Title", paragraphs): one query."""
-    return importing.sections_markdown((s.number, s.title, s.paragraphs) for s in draft_texts(consultation_id))
+    return draft_blocks.sections_markdown((s.number, s.title, s.paragraphs) for s in draft_texts(consultation_id))
 
 
 def _consultation(slug: str) -> Consultation:

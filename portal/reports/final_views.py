@@ -16,7 +16,7 @@ from portal import permissions
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import validates_own_csrf
-from portal.forum import importing
+from portal.forum import draft_blocks
 from portal.forum.manage import document_form_post
 from portal.reports import final
 from portal.reports.final_forms import ChangeLinksForm, FinalDocumentForm
@@ -48,7 +48,7 @@ def manage(slug: str):
 def starting_text(consultation_id: int) -> str:
     """The text the form starts from: the saved final version, or the published draft before there is one."""
     sections = final.final_texts(consultation_id) or final.draft_texts(consultation_id)
-    return importing.sections_markdown((s.number, s.title, s.paragraphs) for s in sections)
+    return draft_blocks.sections_markdown((s.number, s.title, s.paragraphs) for s in sections)
 
 
 def _flash_saved(result: final.SaveResult) -> None:
