@@ -63,7 +63,7 @@ def found_ids(page: str) -> list[int]:
 
 
 def results_count(page: str) -> int:
-    return int(re.search(r"<h2 id=\"wyniki\">Wyniki: ([\d\s\xa0]+)</h2>", page).group(1).replace("\xa0", ""))
+    return int(re.search(r"<h3 id=\"wyniki-uwagi\">W uwagach: ([\d\s\xa0]+)</h3>", page).group(1).replace("\xa0", ""))
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ def test_feeds_and_open_data_run_a_constant_number_of_queries(app, forum, modera
             client = app.test_client()
             if who == "participant":
                 login_as(client, user(reader_email))
-            client.get(url)  # warm up: per-process caches (e.g. the text search configuration)
+            client.get(url)  # warm up: per-process caches (e.g. the stemmer's tables)
             with count_queries() as counter:
                 assert client.get(url).status_code == 200
             counts.append(counter.count)

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal import clock
 from portal.accounts.models import Role
@@ -106,20 +106,20 @@ def test_the_moderation_pages_use_indexes(app, busy_forum, explain, make_user):
 
 
 def test_the_forum_search_can_use_the_full_text_index(app, busy_forum):
-    """The GIN index is built on the very expression the search filters by (same text search config)."""
-    from portal.forum.feeds import _text_search_config
+    """The GIN indexes are built on the very expression the search filters by (the search's own SQL)."""
+    from portal.forum.feeds import _matching
+    from portal.forum.models import DraftParagraph, Post
+    from portal.forum.search_index import query_forms
 
-    config = _text_search_config()
-    connection = db.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT id FROM post WHERE to_tsvector(%(config)s::regconfig, body) "
-                       "@@ plainto_tsquery(%(config)s::regconfig, %(query)s)", {"config": config, "query": "terminy"})
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    finally:
-        connection.close()
-    assert "ix_post_body_search" in plan, plan
+    wanted = query_forms("terminów")
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    for table, column, index in ((Post, Post.search_text, "ix_post_search"),
+                                 (DraftParagraph, DraftParagraph.search_text, "ix_draft_paragraph_search")):
+        sql = select(table.id).where(_matching(column, wanted)).compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+        assert index in plan, plan
 
 
 def test_the_report_pages_use_indexes(app, busy_forum, explain, frozen_clock):

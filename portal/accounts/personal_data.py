@@ -225,8 +225,8 @@ def _withdraw_unpublished_comments(user: User) -> int:
 
     withdrawn = db.session.execute(
         update(Post).where(Post.author_id == user.id, Post.state == PostState.PENDING)
-        .values(state=PostState.REJECTED, body="", body_html="", moderation_reason=WITHDRAWN_REASON,
-                version=Post.version + 1)
+        .values(state=PostState.REJECTED, body="", body_html="", search_text="",
+                moderation_reason=WITHDRAWN_REASON, version=Post.version + 1)
         .execution_options(synchronize_session=False)).rowcount
     db.session.execute(update(Post).where(Post.author_id == user.id, Post.proposed_at.is_not(None))
                        .values(proposed_body=None, proposed_body_html=None, proposed_at=None)

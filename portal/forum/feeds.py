@@ -1,19 +1,19 @@
 """Search, the Atom feed and the read-only JSON (open data) of a consultation's forum.
 
-Everything here only reads. Search shows what the person could read on the thread pages
-(`services.visible_to`); the feed and the JSON publish approved comments only.
+Everything here only reads. Search finds the words in any inflected form (their stems are stored
+beside each text, `search_index`) in the published draft and in the comments the person could
+read on the thread pages (`services.visible_to`); the feed and the JSON publish approved comments
+only.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, literal, select, text
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import and_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal import pagination, permissions
@@ -22,8 +22,8 @@ from portal.accounts.models import DELETED_NAME
 from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.extensions import db
-from portal.forum import services
-from portal.forum.models import Post, PostState, Thread
+from portal.forum import search_index, services
+from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, heading, reference
 
 
 SEARCH_MIN_LENGTH = 2
@@ -46,112 +46,149 @@ def _author_name(post: Post) -> str:
 
 @dataclass
 class Hit:
+    """A comment found: its thread, where in the draft it points ("§ 3 ust. 2"; "" elsewhere)."""
     post: Post
     thread_title: str
+    reference: str
     snippet: Markup
+
+    @property
+    def title(self) -> str:
+        return heading(self.reference, self.thread_title)
+
+
+@dataclass
+class DraftHit:
+    """A paragraph of the published draft found, cited as the document writes it."""
+    section_number: int
+    paragraph_number: int
+    reference: str
+    section_title: str
+    snippet: Markup
+
+    @property
+    def title(self) -> str:
+        return heading(self.reference, self.section_title)
+
+    @property
+    def anchor(self) -> str:
+        return f"par-{self.section_number}-{self.paragraph_number}"
 
 
 @dataclass
 class SearchResults(pagination.Paged):
+    """One page of both lists: the draft's paragraphs and the comments, `number` paging each."""
+    draft: list[DraftHit]
+    draft_total: int
     hits: list[Hit]
     total: int
     number: int
     pages: int
 
 
-_text_search_configs: dict[str, str] = {}
+def _lexeme(form: str) -> str:
+    return "'" + form.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _text_search_config() -> str:
-    """'polish' (stemming) where the server has it, else 'simple'; asked once per database."""
-    bind = db.session.get_bind()
-    key = bind.engine.url.render_as_string(hide_password=True)  # get_bind() may give a Connection
-    if key not in _text_search_configs:
-        has_polish = db.session.scalar(text("SELECT 1 FROM pg_ts_config WHERE cfgname = 'polish'"))
-        _text_search_configs[key] = "polish" if has_polish else "simple"
-    return _text_search_configs[key]
+def _like_word(form: str) -> str:
+    return "% " + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
 
 
-def _casefold(value: str | None) -> str | None:
-    return value.casefold() if value is not None else None
+_SIMPLE = literal_column("'simple'")  # a constant, so PostgreSQL matches the GIN index's expression
 
 
-def _with_unicode_lower_in_sqlite() -> None:
-    """SQLite's LIKE and lower() fold only ASCII: "Łódź" would not match "łódź" without this."""
-    raw = db.session.connection().connection.driver_connection
-    raw.create_function("unicode_lower", 1, _casefold, deterministic=True)
-
-
-def _matching(statement, query: str, words: list[str]):
-    """The dialect's way to find the words: full text in PostgreSQL, LIKE per word in SQLite."""
+def _matching(search_text, wanted: list[tuple[str, ...]]):
+    """SQL condition: the search text holds, for every word of the query, one of its forms
+    (search_index.indexed stored the words and stems of the text, folded, space-separated)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        config = literal(_text_search_config(), REGCONFIG)
-        document = func.to_tsvector(config, Post.body)
-        wanted = func.plainto_tsquery(config, query)
-        return (statement.where(document.op("@@")(wanted))
-                .order_by(func.ts_rank(document, wanted).desc(), Post.created_at.desc(), Post.id.desc()))
-    _with_unicode_lower_in_sqlite()
-    body = func.unicode_lower(Post.body)
-    return (statement.where(*(body.contains(word.casefold(), autoescape=True) for word in words))
-            .order_by(Post.created_at.desc(), Post.id.desc()))
+        query = " & ".join("(" + " | ".join(_lexeme(form) for form in forms) + ")" for forms in wanted)
+        return func.to_tsvector(_SIMPLE, search_text).op("@@")(func.to_tsquery(_SIMPLE, query))
+    padded = literal(" ").concat(search_text).concat(" ")
+    return and_(*(or_(*(padded.like(_like_word(form), escape="\\") for form in forms)) for forms in wanted))
 
 
-def search_comments(consultation: Consultation, user, query: str, page: int = 1) -> SearchResults:
-    """The consultation's comments this person may read that contain every word of the query."""
-    words = query.split()
-    conditions = [Thread.consultation_id == consultation.id, services.visible_to(user)]
-    if not permissions.is_staff(user):
-        conditions.append(Post.state != PostState.HIDDEN)  # shown as a placeholder, never by its text
-    statement = _matching(
-        select(Post, Thread.title, func.count().over().label("total"))
-        .join(Thread, Thread.id == Post.thread_id).where(*conditions)
-        .options(joinedload(Post.author), joinedload(Post.organisation)),
-        query, words)
+def _page(statement, page: int) -> tuple[list, int]:
+    """A page of rows counted with `count().over()`; past the end, the total is asked separately."""
     rows = db.session.execute(pagination.page_of(statement, page, RESULTS_PER_PAGE)).all()
     if rows:
-        total = rows[0].total
-    elif page > 1:
-        total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    else:
-        total = 0
-    pattern = _highlight_pattern(words, whole_words=db.session.get_bind().dialect.name == "postgresql")
-    hits = [Hit(row.Post, row.title, snippet(row.Post.body_html, pattern)) for row in rows]
-    return SearchResults(hits, total, page, pagination.page_count(total, RESULTS_PER_PAGE))
+        return rows, rows[0].total
+    if page > 1:
+        return rows, db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return rows, 0
 
 
-def _highlight_pattern(words: list[str], whole_words: bool) -> re.Pattern | None:
-    """Full-text search matches whole words, LIKE matches inside words: highlight the same."""
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
-    if whole_words:
-        alternatives = rf"(?<!\w)(?:{alternatives})(?!\w)"
-    return re.compile(alternatives, re.IGNORECASE)
+def _draft_hits(consultation: Consultation, wanted, marked: set[str], page: int) -> tuple[list[DraftHit], int]:
+    """The published draft's paragraphs holding every word, in the document's order: one query."""
+    rows, total = _page(
+        select(DraftParagraph.number, DraftParagraph.label, DraftParagraph.html, DraftSection.number.label("section"),
+               DraftSection.label.label("section_label"), DraftSection.title, func.count().over().label("total"))
+        .join(DraftSection, DraftSection.id == DraftParagraph.section_id)
+        .where(DraftSection.consultation_id == consultation.id, _matching(DraftParagraph.search_text, wanted))
+        .order_by(DraftSection.number, DraftParagraph.number), page)
+    return [DraftHit(row.section, row.number, reference(row.section_label, row.label), row.title,
+                     snippet(row.html, marked)) for row in rows], total
 
 
-def snippet(body_html: str, pattern: re.Pattern | None) -> Markup:
-    """About 200 characters of the comment's plain text around the first match, words in <mark>."""
-    plain = Markup(body_html).striptags()  # sanitised HTML -> text (entities decoded)
-    match = pattern.search(plain) if pattern else None
+def _comment_hits(consultation: Consultation, user, wanted, marked: set[str], page: int) -> tuple[list[Hit], int]:
+    """The comments this person may read that hold every word, newest first, with the § they
+    point at (the thread's section, the paragraph of that section): one query."""
+    conditions = [Thread.consultation_id == consultation.id, services.visible_to(user),
+                  _matching(Post.search_text, wanted)]
+    if not permissions.is_staff(user):
+        conditions.append(Post.state != PostState.HIDDEN)  # shown as a placeholder, never by its text
+    rows, total = _page(
+        select(Post, Thread.title, DraftSection.label.label("section_label"),
+               DraftParagraph.label.label("paragraph_label"), func.count().over().label("total"))
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .outerjoin(DraftParagraph, and_(DraftParagraph.section_id == DraftSection.id,
+                                        DraftParagraph.number == Post.paragraph_number))
+        .where(*conditions)
+        .options(joinedload(Post.author), joinedload(Post.organisation))
+        .order_by(Post.created_at.desc(), Post.id.desc()), page)
+    return [Hit(row.Post, row.title, reference(row.section_label, row.paragraph_label),
+                snippet(row.Post.body_html, marked)) for row in rows], total
+
+
+def search_consultation(consultation: Consultation, user, query: str, page: int = 1) -> SearchResults:
+    """The paragraphs of the draft and the comments (those this person may read) that hold every
+    word of the query in some inflected form: "edukacja" finds "edukacji" and "edukację"."""
+    wanted = search_index.query_forms(query)
+    if not wanted:  # nothing but punctuation: nothing can match
+        return SearchResults([], 0, [], 0, page, 1)
+    marked = {form for forms in wanted for form in forms}
+    draft, draft_total = _draft_hits(consultation, wanted, marked, page)
+    hits, total = _comment_hits(consultation, user, wanted, marked, page)
+    pages = max(pagination.page_count(draft_total, RESULTS_PER_PAGE), pagination.page_count(total, RESULTS_PER_PAGE))
+    return SearchResults(draft, draft_total, hits, total, page, pages)
+
+
+def _is_wanted(word: str, marked: set[str]) -> bool:
+    return not marked.isdisjoint(search_index.forms(word))
+
+
+def snippet(html: str, marked: set[str]) -> Markup:
+    """About 200 characters of the text around its first word the query wanted, such words in <mark>."""
+    plain = Markup(html).striptags()  # sanitised HTML -> text (entities decoded)
+    first = next((match for match in search_index.word_matches(plain) if _is_wanted(match.group(), marked)), None)
     start = 0
-    if match and match.end() > SNIPPET_LENGTH:  # it would be cut off: begin a few words before it
-        start = plain.rfind(" ", 0, max(0, match.start() - SNIPPET_LEAD)) + 1
+    if first and first.end() > SNIPPET_LENGTH:  # it would be cut off: begin a few words before it
+        start = plain.rfind(" ", 0, max(0, first.start() - SNIPPET_LEAD)) + 1
     end = min(len(plain), start + SNIPPET_LENGTH)
     if end < len(plain):
         space = plain.rfind(" ", start + SNIPPET_LENGTH // 2, end)
         end = space if space > 0 else end
-    return Markup("{}{}{}").format("… " if start else "", highlight(plain[start:end], pattern),
+    return Markup("{}{}{}").format("… " if start else "", highlight(plain[start:end], marked),
                                    " …" if end < len(plain) else "")
 
 
-def highlight(plain: str, pattern: re.Pattern | None) -> Markup:
-    """Plain text as HTML: every piece escaped, the matches wrapped in <mark>."""
-    if pattern is None:
-        return escape(plain)
+def highlight(plain: str, marked: set[str]) -> Markup:
+    """Plain text as HTML: every piece escaped, each word with a wanted form wrapped in <mark>."""
     parts, last = [], 0
-    for match in pattern.finditer(plain):
-        parts += [escape(plain[last:match.start()]), Markup("<mark>{}</mark>").format(match.group())]
-        last = match.end()
+    for match in search_index.word_matches(plain):
+        if _is_wanted(match.group(), marked):
+            parts += [escape(plain[last:match.start()]), Markup("<mark>{}</mark>").format(match.group())]
+            last = match.end()
     parts.append(escape(plain[last:]))
     return Markup("").join(parts)
 
@@ -163,7 +200,7 @@ def search(slug: str):
     if query and len(query) < SEARCH_MIN_LENGTH:
         error = _("Wpisz co najmniej %(min)s znaki.", min=SEARCH_MIN_LENGTH)
     elif query:
-        results = search_comments(consultation, current_user, query, pagination.requested_page())
+        results = search_consultation(consultation, current_user, query, pagination.requested_page())
     return render_template("forum/search.html", consultation=consultation, query=query, error=error,
                            results=results, per_page=RESULTS_PER_PAGE)
 
