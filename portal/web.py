@@ -15,6 +15,7 @@ from portal.accounts.models import ROLE_LABELS
 from portal.consultations import view_counter
 from portal.extensions import db
 from portal.forms import CSRF_EXPIRED_MESSAGE, errors_in_page_order
+from portal.forum.models import reference as draft_reference
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -156,6 +157,8 @@ def _register_template_helpers(app: Flask) -> None:
         now_utc=clock.now_utc,
         csrf_expired_message=CSRF_EXPIRED_MESSAGE,
         role_names=ROLE_LABELS,
+        reference=draft_reference,  # "§ 3 ust. 2", "Rozdział 1 § 2": the draft's units as written
+        paragraph_labels={},        # a thread page passes its paragraphs' labels
     )
 
 

@@ -66,7 +66,7 @@ def test_a_participant_sees_the_answer_at_their_comment_once_the_report_is_publi
     assert "Odpowiedź urzędu: uwzględniona" in text_of(region)
     assert "Wydłużamy termin do <strong>21 dni</strong>." in region
     assert "<script>alert" not in region and "&lt;script&gt;" in region
-    assert f'href="/konsultacje/{SLUG}/zmiany#zmiana-2">wprowadzono zmianę w § 2</a>' in region
+    assert f'href="/konsultacje/{SLUG}/zmiany#zmiana-2">wprowadzono zmianę: § 2</a>' in region
     post = answered.comments[2]
     assert f'href="/konsultacje/{SLUG}/raport#k-{post.id}">Ta uwaga w raporcie</a>' in region
     # Jan's comment on the same section got no answer yet: nothing under it; replies never get one.
@@ -94,7 +94,7 @@ def test_a_change_linked_to_an_unanswered_comment_is_shown_too(app, commented):
     db.session.commit()
     publish_report(commented)
     region = answer_region(thread_page(app.test_client(), commented.comments[1]), commented.comments[1])
-    assert "wprowadzono zmianę w § 1" in region and "Ta uwaga w raporcie" in region
+    assert "wprowadzono zmianę: § 1" in region and "Ta uwaga w raporcie" in region
     assert "Odpowiedź urzędu:" not in region
 
 
@@ -110,7 +110,7 @@ def test_each_comment_links_to_its_own_row_in_the_report(app, answered):
     for comment in report_comments(answered.consultation.id).comments:  # the link's anchor is in that row
         row = report.split(f'<tr id="uwaga-{comment.number}">', 1)[1].split("</tr>", 1)[0]
         assert f'id="k-{comment.post.id}"' in row
-    assert notes[answered.comments[2].id].changed_sections == (2,)
+    assert notes[answered.comments[2].id].changed_sections == ((2, "§ 2"),)  # the number for the link, the name as written
     assert notes[answered.comments[0].id].decision_label == "wyjaśnienie"
 
 

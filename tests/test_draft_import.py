@@ -271,10 +271,10 @@ def test_the_form_starts_from_the_published_draft_and_publishing_it_unchanged_ch
 
 
 def test_titles_that_look_like_numbers_survive_the_round_trip(app):
-    text = draft_blocks.sections_markdown([(1, "Rozdział 2 budżetu", ["Tekst."]), (2, "Gwiazdka *", ["A"]),
-                                        (3, "Pusty", [])])
-    assert [(s.title, [p.text for p in s.paragraphs]) for s in drafts.parse(text)] == [
-        ("Rozdział 2 budżetu", ["Tekst."]), ("Gwiazdka *", ["A"]), ("Pusty", [])]
+    text = draft_blocks.sections_markdown([("§ 1", "Rozdział 2 budżetu", ["Tekst."]), ("Art. 2", "Gwiazdka *", ["A"]),
+                                        ("Rozdział III", "Pusty", [])])
+    assert [(s.label, s.title, [p.text for p in s.paragraphs]) for s in drafts.parse(text)] == [
+        ("§ 1", "Rozdział 2 budżetu", ["Tekst."]), ("Art. 2", "Gwiazdka *", ["A"]), ("Rozdział III", "Pusty", [])]
 
 
 def test_the_final_version_form_starts_from_the_draft_then_from_the_saved_final_version(commented, moderator_client):

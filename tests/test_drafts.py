@@ -173,7 +173,7 @@ def test_reference_links_travel_with_their_paragraph(app):
     ("   \n\n  ", "Projekt jest pusty"),
     ("Sam tekst bez nagłówków.", "Projekt nie ma nagłówków"),
     ("Wstęp przed nagłówkiem.\n\n## § 1. Zasady\n\nTreść.", "Projekt musi zaczynać się od nagłówka paragrafu"),
-    ("## § 1.\n\nTreść.", "Nagłówek § 1 nie ma tytułu"),
+    ("## § 1.\n\nTreść.", "Nagłówek „§ 1” nie ma tytułu"),
     ("## " + "x" * 201, "najwyżej 200 znaków"),
     (draft(201, paragraphs=1), "najwyżej 200 paragrafów (ma 201)"),
     ("## A\n\n" + "x" * 500_001, "najwyżej 500"),
@@ -409,7 +409,7 @@ def test_published_section_thread_shows_its_paragraphs_with_anchors(admin_client
                               .where(DraftParagraph.section_id == thread.section_id))
     anchors = re.findall(r'id="par-6-(\d+)"', html)
     assert anchors == [str(n) for n in range(1, count + 1)] and count >= 2
-    assert "§ 6. Priorytetowe zadania publiczne" in html
+    assert "Rozdział 6. Priorytetowe zadania publiczne" in html  # named as the draft writes it
     assert "wspieranie i promocja wolontariatu" in html
 
 

@@ -124,7 +124,7 @@ def test_a_comment_on_a_paragraph_on_behalf_of_an_organisation(client, section_t
     response = write(client, section_thread, "Proponuję dodać **konsultacje on-line**.", paragraph="2", on_behalf="y")
     assert response.status_code == 302 and response.headers["Location"] == f"/forum/uwagi/{comments()[0].id}"
     html = client.get(url(section_thread)).get_data(as_text=True)
-    assert "Uwaga do § 6 ust. 2" in html and anna.organisation.name in html and "organizacja zweryfikowana" in html
+    assert "Uwaga do: § 6 ust. 2" in html and anna.organisation.name in html and "organizacja zweryfikowana" in html
     assert "<strong>konsultacje on-line</strong>" in html
     assert 'id="par-6-2"' in html
     assert re.search(r'<time datetime="2020-09-20T12:00\+02:00">20 września 2020 r., godz. 12:00</time>', html)

@@ -111,7 +111,7 @@ def test_a_person_sees_their_own_comments_with_their_state_and_not_anyone_elses(
     assert text.index("Ukryta uwaga.") < text.index("Odpowiadam Annie.") < text.index("Uwaga do ustępu drugiego.") \
         < text.index("Moja **pierwsza** uwaga")
     assert "Twoja odpowiedź: Uwagi ogólne" in text
-    assert "Twoja uwaga: § 6. Formy współpracy" in text and "Uwaga do § 6 ust. 2" in text
+    assert "Twoja uwaga: § 6. Formy współpracy" in text and "Uwaga do: § 6 ust. 2" in text
     assert f"Konsultacja: {torun.title}" in text
     assert "21 września 2020" in text and "11:30" in text  # the consultation's zone (Warsaw)
     assert "czeka na moderację" in text and "opublikowana" in text
@@ -138,6 +138,30 @@ def test_a_rejected_comment_shows_its_reason_to_its_author(client, torun, genera
     db.session.commit()
     login_as(client, jan)
     assert "odrzucona: treść niezwiązana z konsultacją" in comments_of(page_text(client))
+
+
+def test_an_edit_waiting_for_a_moderator_is_shown_beside_the_published_text(client, torun, general, jan):
+    post = add_comment(general, jan, "Tekst opublikowany.")
+    post.proposed_body, post.proposed_body_html, post.proposed_at = "Nowy tekst.", "<p>Nowy tekst.</p>", clock.now_utc()
+    db.session.commit()
+    login_as(client, jan)
+    text = comments_of(page_text(client))
+    assert "Tekst opublikowany." in text
+    assert "Twoja zmiana czeka na moderację Do tego czasu widoczna jest treść powyżej. Nowa treść: Nowy tekst." in text
+
+
+def test_a_comment_in_a_consultation_taken_off_the_site_has_no_dead_link(client, torun, general, jan):
+    from portal.consultations.models import Status
+
+    post = add_comment(general, jan, "Uwaga w konsultacji, którą wycofano.")
+    torun.status = Status.DRAFT
+    db.session.commit()
+    login_as(client, jan)
+    html = client.get(URL).get_data(as_text=True)
+    assert "Uwaga w konsultacji, którą wycofano." in visible_text(html)
+    assert f"/forum/uwagi/{post.id}" not in html
+    assert "Strona tej konsultacji nie jest teraz opublikowana." in visible_text(html)
+    assert client.get(f"/forum/uwagi/{post.id}").status_code == 404  # what the link would have met
 
 
 def test_a_long_comment_is_cut(client, torun, general, jan):

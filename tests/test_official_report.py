@@ -41,7 +41,7 @@ ROWS = [
     (2, FOUNDATION, "§ 1", "Zdefiniujcie „organizację” szerzej.", "uwzględniona",
      "Definicja zostanie rozszerzona."),
     (3, FOUNDATION, "§ 2 ust. 1", "Prosimy o dłuższe terminy składania ofert.", "częściowo uwzględniona",
-     "Terminy wydłużono do 30 dni.\nwprowadzono zmianę w § 2"),
+     "Terminy wydłużono do 30 dni.\nwprowadzono zmianę: § 2"),
     (4, "osoba prywatna", "§ 2", "=SUM(A1:A9) — konsultacje także na żywo, nie tylko online.",
      "częściowo uwzględniona", "jak w uwadze 3"),
     (5, FOUNDATION, "§ 3", "Kwota 10 mln zł jest za niska — proponujemy 12 mln zł.", "nieuwzględniona",

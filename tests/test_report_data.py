@@ -34,7 +34,7 @@ def test_a_shared_answer_points_to_the_first_comment_that_has_it(commented):
     assert [c.shared_with for c in data.comments] == [None, None, None, 3, None]
     assert data.comments[2].changed_sections == [2]
     assert data.by_decision()[Decision.ACCEPTED] == 2
-    assert data.by_section() == [(None, "Uwagi ogólne", 1), (1, "Postanowienia ogólne", 1),
-                                 (2, "Formy współpracy", 2), (3, "Finansowanie", 1)]
+    assert data.by_section() == [(None, "Uwagi ogólne", 1), (1, "§ 1. Postanowienia ogólne", 1),
+                                 (2, "§ 2. Formy współpracy", 2), (3, "§ 3. Finansowanie", 1)]
     assert data.organisations() == 1 and data.authors() == 2
     assert data.comments[2].answer.justification_html.strip() == "<p>Zmieniono § 2.</p>"

@@ -35,7 +35,7 @@ def expected_rows(commented) -> list[list[str]]:
         ["2", FOUNDATION, "§ 1. Postanowienia ogólne", "", body[1], "uwzględniona",
          "Definicja zostanie rozszerzona.", "", ""],
         ["3", FOUNDATION, "§ 2. Formy współpracy", "§ 2 ust. 1", body[2], "częściowo uwzględniona",
-         "Terminy wydłużono do **30 dni**.", "", "wprowadzono zmianę w § 2"],
+         "Terminy wydłużono do **30 dni**.", "", "wprowadzono zmianę: § 2"],
         ["4", "osoba prywatna", "§ 2. Formy współpracy", "", "'" + body[3], "częściowo uwzględniona",
          "Terminy wydłużono do **30 dni**.", "3", ""],
         ["5", FOUNDATION, "§ 3. Finansowanie", "", body[4], "nieuwzględniona",
@@ -78,14 +78,15 @@ def test_the_json_holds_the_whole_table_as_typed(client, published):
     third, fourth = data["comments"][2], data["comments"][3]
     assert third == {
         "number": 3, "submitter": FOUNDATION, "organisation": FOUNDATION, "channel": "portal", "received_on": None,
-        "section": {"number": 2, "title": "Formy współpracy"}, "paragraph": 1,
+        "section": {"number": 2, "label": "§ 2", "title": "Formy współpracy"}, "paragraph": 1,
+        "paragraph_label": "ust. 1",
         "comment": "Prosimy o **dłuższe** terminy składania ofert.",
         "decision": {"code": "partly_accepted", "label": "częściowo uwzględniona"},
         "justification": "Terminy wydłużono do **30 dni**.", "shared_with": None, "changed_sections": [2]}
     assert fourth["submitter"] == "osoba prywatna" and fourth["organisation"] is None
     assert fourth["comment"].startswith("=SUM(A1:A9)")  # not a spreadsheet: kept exactly as typed
     assert fourth["shared_with"] == 3
-    assert data["comments"][0]["section"] == {"number": None, "title": "Uwagi ogólne"}
+    assert data["comments"][0]["section"] == {"number": None, "label": None, "title": "Uwagi ogólne"}
     assert "Jan Kowalski" not in response.get_data(as_text=True)
 
 

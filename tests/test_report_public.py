@@ -247,7 +247,7 @@ def test_the_public_report_tells_how_it_ran_the_numbers_and_every_answer(client,
     assert "Fundacja Rowerowa „Łańcuch”" in row3 and "§ 2 ust. 1" in row3
     assert "Prosimy o <strong>dłuższe</strong> terminy" in row3
     assert "częściowo uwzględniona" in row3 and "Terminy wydłużono do <strong>30 dni</strong>." in row3
-    assert "wprowadzono zmianę w § 2" in row3
+    assert "wprowadzono zmianę: § 2" in row3
     row4 = html.split('id="uwaga-4"')[1].split("</tr>")[0]
     assert "osoba prywatna" in row4 and "jak w uwadze 3" in row4 and f'href="{REPORT}#uwaga-3"' in row4
 

@@ -107,8 +107,8 @@ def test_counts_per_paragraph_and_section_are_approved_comments_only(client, tor
     html = client.get(PAGE).get_data(as_text=True)
     first, second = commented_draft[1], commented_draft[2]
 
-    assert f'href="/konsultacje/{SLUG}/forum/watek/{first.id}">Uwagi do § 1 (3)</a>' in html
-    assert f'href="/konsultacje/{SLUG}/forum/watek/{second.id}">Uwagi do § 2 (0)</a>' in html
+    assert f'href="/konsultacje/{SLUG}/forum/watek/{first.id}">Uwagi do: § 1 (3)</a>' in html
+    assert f'href="/konsultacje/{SLUG}/forum/watek/{second.id}">Uwagi do: § 2 (0)</a>' in html
     ust_2 = paragraph_block(html, 1, 2)
     assert f'href="/konsultacje/{SLUG}/forum/watek/{first.id}#par-1-2"' in ust_2
     assert '>2 uwagi<span class="visually-hidden"> (§ 1 ust. 2)</span></a>' in ust_2
@@ -147,7 +147,7 @@ def test_comment_links_are_offered_during_the_window_only(client, torun, jan, co
     frozen_clock.set_local(AFTER_WINDOW)
     html = client.get(PAGE).get_data(as_text=True)
     assert "Skomentuj ten ustęp" not in html
-    assert "Uwagi do § 1 (3)" in html  # the counts stay
+    assert "Uwagi do: § 1 (3)" in html  # the counts stay
 
 
 def test_a_locked_section_thread_offers_no_comment_link(client, torun, jan, commented_draft, frozen_clock):

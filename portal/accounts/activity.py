@@ -17,13 +17,13 @@ from sqlalchemy import and_, exists, func, select
 
 from portal import pagination
 from portal.accounts.personal_data import registration_key
-from portal.consultations.models import Consultation
+from portal.consultations.models import Consultation, Status as ConsultationStatus
 from portal.extensions import db
-from portal.forum.models import DraftSection, Post, PostState, Subscription, Thread
+from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Subscription, Thread
 from portal.moderation.log_words import POST_STATE_LABELS
 from portal.registrations.exports import MEETING_STATUS_LABELS, STATUS_LABELS
 from portal.registrations.models import GroupRegistration, Meeting, MeetingRegistration, WorkingGroup
-from portal.reports.annotations import changed_sections, changed_sections_column
+from portal.reports.annotations import ChangedSection, changed_sections, changed_sections_column
 from portal.reports.models import DECISION_LABELS, Answer, AnsweredComment, Report
 from portal.reports.services import in_report
 
@@ -38,7 +38,7 @@ class OfficeAnswer:
 
     decision_label: str | None
     justification_html: str          # sanitised when the answer was saved
-    changed_sections: tuple[int, ...]
+    changed_sections: tuple[ChangedSection, ...]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,10 @@ class MyComment:
     thread_title: str
     section_number: int | None
     consultation_slug: str
+    consultation_public: bool       # its pages can be opened (an unpublished one answers 404)
+    proposed_body: str | None       # a new text waiting for a moderator (the published one stays)
+    section_label: str | None       # as written: "Rozdział 1"
+    paragraph_label: str | None     # as written: "§ 2", "ust. 3"
     consultation_title: str
     timezone: str
     answer: OfficeAnswer | None
@@ -82,14 +86,17 @@ def my_comments(user, page: int) -> CommentPage:
     changed = changed_sections_column()
     public = _answer_is_public()
     statement = (
-        select(Post.id, Post.depth, Post.body, Post.state, Post.moderation_reason, Post.hidden_by_flags,
+        select(Post.id, Post.depth, Post.body, Post.proposed_body, Consultation.status, Post.state, Post.moderation_reason, Post.hidden_by_flags,
                Post.created_at, Post.paragraph_number, Thread.title.label("thread_title"),
-               DraftSection.number.label("section_number"), Consultation.slug, Consultation.title,
+               DraftSection.number.label("section_number"), DraftSection.label.label("section_label"),
+               DraftParagraph.label.label("paragraph_label"), Consultation.slug, Consultation.title,
                Consultation.timezone, Answer.decision, Answer.justification_html, changed.label("changed"),
                func.count().over().label("total"))
         .join(Thread, Thread.id == Post.thread_id)
         .join(Consultation, Consultation.id == Thread.consultation_id)
         .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .outerjoin(DraftParagraph, and_(DraftParagraph.section_id == DraftSection.id,
+                                        DraftParagraph.number == Post.paragraph_number))
         .outerjoin(AnsweredComment, and_(AnsweredComment.post_id == Post.id, public))
         .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
         .where(Post.author_id == user.id)
@@ -113,6 +120,8 @@ def my_comments(user, page: int) -> CommentPage:
             state_label=str(POST_STATE_LABELS[row.state.value]), moderation_reason=row.moderation_reason,
             hidden_by_flags=row.hidden_by_flags, created_at=row.created_at, paragraph_number=row.paragraph_number,
             thread_title=row.thread_title, section_number=row.section_number, consultation_slug=row.slug,
+            section_label=row.section_label, paragraph_label=row.paragraph_label,
+            consultation_public=row.status == ConsultationStatus.PUBLISHED, proposed_body=row.proposed_body,
             consultation_title=row.title, timezone=row.timezone, answer=answer))
     return CommentPage(comments, total, page, pagination.page_count(total, COMMENTS_PER_PAGE))
 
@@ -120,7 +129,8 @@ def my_comments(user, page: int) -> CommentPage:
 def followed_threads(user) -> list:
     """The threads the person follows, newest subscription first: one query."""
     return db.session.execute(
-        select(Thread.id, Thread.title, DraftSection.number.label("section_number"), Consultation.slug,
+        select(Thread.id, Thread.title, DraftSection.number.label("section_number"),
+               DraftSection.label.label("section_label"), Consultation.slug,
                Consultation.title.label("consultation_title"), Subscription.created_at, Consultation.timezone)
         .join(Thread, Thread.id == Subscription.thread_id)
         .join(Consultation, Consultation.id == Thread.consultation_id)

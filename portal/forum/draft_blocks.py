@@ -159,15 +159,13 @@ def write(blocks: Iterable[Block]) -> str:
 
 # --- a published draft, as Markdown again -----------------------------------------------------
 
-def sections_markdown(sections: Iterable[tuple[int, str, Iterable[str]]]) -> str:
-    """(number, title, paragraphs' Markdown) per section -> "## § N. Title" and the paragraphs.
-
-    The number in front is ours and the parser drops it; it keeps a title that itself starts
-    like a number ("Rozdział 2 …") from losing it.
+def sections_markdown(sections: Iterable[tuple[str, str, Iterable[str]]]) -> str:
+    """(label as written, title, paragraphs' Markdown) per section -> "## Rozdział 1. Title" and the
+    paragraphs: parsed again, it gives the same names (the label in front is always the one read).
     """
     parts = []
-    for number, title, paragraphs in sections:
+    for label, title, paragraphs in sections:
         escaped = _INLINE_SPECIAL.sub(r"\\\1", title)
-        parts.append(f"## § {number}. {escaped}")
+        parts.append(f"## {label}. {escaped}")
         parts.extend(text.strip("\n") for text in paragraphs if text.strip())
     return "\n\n".join(parts) + "\n" if parts else ""

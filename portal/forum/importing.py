@@ -16,7 +16,7 @@ decided by its bytes) into the Markdown `portal.forum.drafts.parse` splits: DOCX
 Images, footnote bodies, comments and tracked deletions are left out. A damaged file raises
 ImportRefused with a message for the upload field.
 
-`draft_blocks.sections_markdown` writes published sections back ("## § N. Title", then the paragraphs'
+`draft_blocks.sections_markdown` writes published sections back ("## Rozdział 1. Title", then the paragraphs'
 Markdown separated by blank lines), so that parsing it gives the same sections again.
 """
 from __future__ import annotations

@@ -22,6 +22,7 @@ from portal.consultations.models import Consultation
 from portal.consultations.lookup import consultation_or_404
 from portal.forms import Form, validates_own_csrf
 from portal.forum import draft_blocks, drafts, importing
+from portal.forum.models import heading
 from portal.reports.final import draft_texts  # the one reading of the published draft
 from portal.staff import uploads
 
@@ -69,8 +70,8 @@ class DraftForm(Form):
 
 
 def published_markdown(consultation_id: int) -> str:
-    """The published draft as the Markdown it was split from ("## § N. Title", paragraphs): one query."""
-    return draft_blocks.sections_markdown((s.number, s.title, s.paragraphs) for s in draft_texts(consultation_id))
+    """The published draft as the Markdown it was split from ("## Rozdział 1. Title", paragraphs): one query."""
+    return draft_blocks.sections_markdown((s.label, s.title, s.paragraphs) for s in draft_texts(consultation_id))
 
 
 def _consultation(slug: str) -> Consultation:
@@ -123,10 +124,10 @@ def document_form_post(form: DraftForm, save_button: str, save, show):
 def _flash_published(result: drafts.PublishResult) -> None:
     flash(_("Projekt dokumentu został opublikowany (paragrafy: %(sections)s, ustępy: %(paragraphs)s).",
             sections=result.sections, paragraphs=result.paragraphs), "success")
-    if result.removed_numbers:
+    if result.removed_labels:
         flash(_("Paragrafów %(numbers)s nie ma już w projekcie: ich wątki zostały zamknięte, "
                 "a zgłoszone w nich uwagi pozostają widoczne.",
-                numbers=", ".join(f"§ {n}" for n in result.removed_numbers)), "info")
+                numbers=", ".join(result.removed_labels)), "info")
 
 
 def _changes(current: list[drafts.OutlineRow], preview: list[drafts.SectionDraft] | None) -> dict:
@@ -139,6 +140,8 @@ def _changes(current: list[drafts.OutlineRow], preview: list[drafts.SectionDraft
         row = before.get(section.number)
         if row is None:
             by_number[section.number] = _("nowy paragraf")
+        elif row.label != section.label:
+            by_number[section.number] = _("zmieniona nazwa (było: „%(heading)s”)", heading=heading(row.label, row.title))
         elif row.title != section.title:
             by_number[section.number] = _("zmieniony tytuł (było: „%(title)s”)", title=row.title)
         else:

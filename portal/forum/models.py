@@ -20,12 +20,28 @@ from portal.types import UTCDateTime, enum_column
 PATH_DIGITS = 9  # ids up to 999,999,999 keep paths sortable as text
 
 
+def _numbered(unit: str, context) -> str:
+    return f"{unit} {context.get_current_parameters()['number']}"
+
+
+def heading(label: str, title: str) -> str:
+    """A section's name as the document writes it: "Rozdział 9. Sposób oceny realizacji programu"."""
+    return f"{label}. {title}" if label else title
+
+
+def reference(section_label: str | None, paragraph_label: str | None = None) -> str:
+    """Where a comment points, in the document's own units: "§ 3 ust. 2", "Rozdział 1 § 2"."""
+    return " ".join(part for part in (section_label, paragraph_label) if part)
+
+
 class DraftSection(db.Model):
     """One numbered section (§) of the draft document under consultation."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()  # our order, 1, 2, …: the section's thread and URLs keep it
+    # As the office wrote it: "Rozdział 9", "§ 3"; "§ <number>" when nothing was written.
+    label: Mapped[str] = mapped_column(String(60), default=lambda context: _numbered("§", context))
     title: Mapped[str] = mapped_column(String(300))
 
     paragraphs: Mapped[list[DraftParagraph]] = relationship(
@@ -38,17 +54,31 @@ class DraftSection(db.Model):
     def anchor(self) -> str:
         return f"par-{self.number}"
 
+    @property
+    def heading(self) -> str:
+        """"Rozdział 1. Postanowienia ogólne": the unit as written, then the title."""
+        return heading(self.label, self.title)
+
 
 class DraftParagraph(db.Model):
     """A paragraph ("ust.") of a section, with a stable anchor: #par-6-2 is § 6 ust. 2."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("draft_section.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()  # our order within the section: "?ustep=M", the anchor
+    # As written: "§ 1", "ust. 2", "pkt 3"; "ust. <number>" when nothing was written.
+    label: Mapped[str] = mapped_column(String(60), default=lambda context: _numbered("ust.", context))
     text: Mapped[str] = mapped_column(Text)  # Markdown source
     html: Mapped[str] = mapped_column(Text)  # through portal.sanitize
+    search_text: Mapped[str] = mapped_column(Text, default="")  # words and stems (forum.search_index)
 
     section: Mapped[DraftSection] = relationship(back_populates="paragraphs", lazy="raise")
+
+    @property
+    def label_in_text(self) -> bool:
+        """The text opens with its own name ("§ 4. Program…"): pages need not show the name again."""
+        start = "".join(self.text[:len(self.label) + 12].lstrip("#*_ \t").split()).casefold()
+        return start.startswith("".join(self.label.split()).casefold())
 
     __table_args__ = (UniqueConstraint("section_id", "number"),)
 
@@ -104,6 +134,7 @@ class Post(db.Model):
     paragraph_number: Mapped[int | None] = mapped_column()  # "uwaga do § N ust. M" in a section thread
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # words and stems (forum.search_index)
     state: Mapped[PostState] = mapped_column(enum_column(PostState, 20), default=PostState.APPROVED)
     is_official: Mapped[bool] = mapped_column(default=False)  # the office's reply
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
@@ -171,3 +202,19 @@ class Subscription(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now_utc)
+
+
+# The search text follows the text on every ORM write, the constructor's included (issue 14);
+# bulk UPDATEs of a body set it themselves (moderation.services.claim).
+def _index_on_set(attribute) -> None:
+    from sqlalchemy import event
+
+    from portal.forum.search_index import indexed
+
+    @event.listens_for(attribute, "set", propagate=True)
+    def _index(target, value, _old, _initiator):
+        target.search_text = indexed(value or "")
+
+
+_index_on_set(Post.body)
+_index_on_set(DraftParagraph.text)

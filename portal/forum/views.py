@@ -47,8 +47,9 @@ def thread(slug: str, thread_id: int):
         abort(404)
     consultation, window, section = thread.consultation, thread.consultation.comment_window, thread.section
     form = forms.CommentForm()
-    form.paragraph.choices = [("", _("cały paragraf"))] + [
-        (str(p.number), _("ust. %(n)s", n=p.number)) for p in (section.paragraphs if section else [])]
+    paragraphs = section.paragraphs if section else []
+    form.paragraph.choices = [("", _("całość: %(label)s", label=section.label) if section else "")] + [
+        (str(p.number), p.label) for p in paragraphs]  # the units as the document writes them
     if request.method == "GET" and section is not None:  # "Skomentuj ten ustęp" on the whole draft
         chosen = bounded_int(request.args.get("ustep"), low=1)
         if any(p.number == chosen for p in section.paragraphs):
@@ -74,6 +75,7 @@ def thread(slug: str, thread_id: int):
     page = services.thread_page(thread, current_user, _page())
     return render_template("forum/thread.html", consultation=consultation, thread=thread, section=section,
                            window=window, page=page, form=form, preview=preview, refusal=refusal,
+                           paragraph_labels={p.number: p.label for p in paragraphs},
                            decision=services.may_post(current_user, thread, window),
                            state=permissions.window_state(window, clock.now_utc()),
                            following=page.following, report=page.report,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from portal import pagination
 from portal.consultations.models import Consultation
 from portal.extensions import db
-from portal.forum.models import DraftSection, Post, PostState, Thread
+from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, reference
 from portal.moderation import flags, services
 from portal.moderation.models import Flag
 
@@ -36,6 +36,7 @@ class QueueItem:
     section_number: int | None
     flags: list[Flag] = field(default_factory=list)
     history: dict[str, int] = field(default_factory=dict)
+    reference: str = ""  # where in the draft, as written: "§ 3 ust. 2", "Rozdział 1"
 
     @property
     def reporters(self) -> int:
@@ -79,10 +80,13 @@ def queue_page(consultation_id: int | None, number: int) -> QueuePage:
     flagged = _open_flags()
     waiting = or_(services.awaiting_approval(), flagged.c.post_id.is_not(None),
                   and_(Post.state == PostState.HIDDEN, Post.hidden_by_flags.is_(True)))
-    query = (select(Post, Thread, Consultation, DraftSection.number, func.count().over().label("total"))
+    query = (select(Post, Thread, Consultation, DraftSection.number, DraftSection.label.label("section_label"),
+                    DraftParagraph.label.label("paragraph_label"), func.count().over().label("total"))
              .join(Thread, Thread.id == Post.thread_id)
              .join(Consultation, Consultation.id == Thread.consultation_id)
              .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+             .outerjoin(DraftParagraph, (DraftParagraph.section_id == DraftSection.id)
+                        & (DraftParagraph.number == Post.paragraph_number))
              .outerjoin(flagged, flagged.c.post_id == Post.id)
              .where(waiting))
     if consultation_id is not None:
@@ -101,7 +105,8 @@ def queue_page(consultation_id: int | None, number: int) -> QueuePage:
         total = db.session.scalar(count)
     else:
         total = 0
-    items = [QueueItem(row.Post, row.Thread, row.Consultation, row.number) for row in rows]
+    items = [QueueItem(row.Post, row.Thread, row.Consultation, row.number,
+                       reference=reference(row.section_label, row.paragraph_label)) for row in rows]
     _add_history(items)
     _add_flags(items)
     return QueuePage(items, number, pagination.page_count(total, PER_PAGE), total)

@@ -7,6 +7,7 @@ the consultation's report is published; staff see it while the report is being p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import String, cast, exists, func, select
 
@@ -18,6 +19,7 @@ from portal.reports.models import (
     Answer,
     AnsweredComment,
     ChangeLink,
+    FinalSection,
     Report,
 )
 from portal.reports.services import in_report
@@ -27,19 +29,36 @@ from portal.reports.services import in_report
 class Annotation:
     decision_label: str | None       # None: not answered yet, but a change was linked to it
     justification_html: str          # sanitised when the answer was saved
-    changed_sections: tuple[int, ...]
+    changed_sections: tuple[ChangedSection, ...]
     is_public: bool                  # False: staff see it before the report is published
 
 
+class ChangedSection(NamedTuple):
+    number: int   # the final version's section, for the link to the change ("#zmiana-2")
+    label: str    # its name as written: "Rozdział 2", "§ 2"
+
+
 def changed_sections_column():
-    """The § numbers whose change a comment caused ("2,5"), as a subquery correlated to Post."""
-    return (select(func.aggregate_strings(cast(ChangeLink.section_number, String), ","))
+    """The final version's sections whose change a comment caused, with their names as written
+    ("2:Rozdział 2,5:§ 5"), as a subquery correlated to Post. Names hold no "," or ":" (a unit and
+    a number, forum.drafts)."""
+    entry = cast(ChangeLink.section_number, String) + ":" + func.coalesce(FinalSection.label, "")
+    return (select(func.aggregate_strings(entry, ","))
+            .select_from(ChangeLink)
+            .outerjoin(FinalSection, (FinalSection.consultation_id == ChangeLink.consultation_id)
+                       & (FinalSection.number == ChangeLink.section_number))
             .where(ChangeLink.post_id == Post.id).scalar_subquery())
 
 
-def changed_sections(text: str | None) -> tuple[int, ...]:
-    """`changed_sections_column()`'s value as sorted numbers."""
-    return tuple(sorted(int(n) for n in text.split(","))) if text else ()
+def changed_sections(text: str | None) -> tuple[ChangedSection, ...]:
+    """`changed_sections_column()`'s value as sections in order of number."""
+    if not text:
+        return ()
+    sections = []
+    for entry in text.split(","):
+        number, _, label = entry.partition(":")
+        sections.append(ChangedSection(int(number), label or f"§ {number}"))
+    return tuple(sorted(sections))
 
 
 def annotations_for(consultation_id: int, post_ids: list[int], *,

@@ -35,23 +35,22 @@ def submitter_label(comment: ReportComment) -> str:
 
 
 def section_label(comment: ReportComment) -> str:
-    if comment.section_number is None:
-        return comment.section_title
-    return _("§ %(number)s. %(title)s", number=comment.section_number, title=comment.section_title)
+    """"Rozdział 1. Postanowienia ogólne": the document's own unit names, never renamed."""
+    return comment.section_heading
 
 
 def paragraph_label(comment: ReportComment) -> str:
-    if comment.section_number is None or comment.post.paragraph_number is None:
+    """"Rozdział 1 § 2", "§ 3 ust. 2" — "" for a comment on a whole section or outside sections."""
+    if comment.section_number is None or not comment.paragraph_label:
         return ""
-    return _("§ %(section)s ust. %(paragraph)s", section=comment.section_number,
-             paragraph=comment.post.paragraph_number)
+    return comment.reference
 
 
 def changes_label(comment: ReportComment) -> str:
     if not comment.changed_sections:
         return ""
-    sections = ", ".join(f"§ {number}" for number in comment.changed_sections)
-    return _("wprowadzono zmianę w %(sections)s", sections=sections)
+    sections = ", ".join(comment.changed_labels)
+    return _("wprowadzono zmianę: %(sections)s", sections=sections)
 
 
 def columns() -> list[Column]:
@@ -106,8 +105,10 @@ def _comment_data(comment: ReportComment) -> dict:
         "organisation": comment.post.organisation.name if comment.post.organisation else None,
         "channel": comment.post.channel,
         "received_on": comment.post.received_on.isoformat() if comment.post.received_on else None,
-        "section": {"number": comment.section_number, "title": comment.section_title},
+        "section": {"number": comment.section_number, "label": comment.section_label or None,
+                    "title": comment.section_title},
         "paragraph": comment.post.paragraph_number if comment.section_number is not None else None,
+        "paragraph_label": comment.paragraph_label or None,
         "comment": comment.post.body,
         "decision": {"code": answer.decision.value, "label": answer.decision_label} if answer else None,
         "justification": answer.justification if answer else None,

@@ -23,7 +23,7 @@ from portal import audit, clock
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum import drafts
-from portal.forum.models import DraftParagraph, DraftSection
+from portal.forum.models import DraftParagraph, DraftSection, heading
 from portal.reports.models import ChangeLink, FinalSection
 from portal.reports.services import report_for_update
 from portal.reports.word_diff import DELETED, EQUAL, INSERTED, block_diff, normal, rendered, whole, word_diff
@@ -40,6 +40,11 @@ class SectionText:
     title: str
     paragraphs: tuple[str, ...]
     html: str = ""  # the final version's sanitised HTML of the whole section
+    label: str = ""  # as written: "Rozdział 9", "§ 3"
+
+    @property
+    def heading(self) -> str:
+        return heading(self.label or f"§ {self.number}", self.title)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,11 @@ class SectionDiff:
     final_html: str = ""
     title_html: Markup | None = None   # the title's difference, when the title changed
     comment_numbers: list[int] = field(default_factory=list)  # report numbers behind the change
+    label: str = ""  # as written in the final version (else the draft): "Rozdział 9"
+
+    @property
+    def heading(self) -> str:
+        return heading(self.label or f"§ {self.number}", self.title)
 
     @property
     def title(self) -> str:
@@ -83,21 +93,22 @@ class SectionDiff:
 def draft_texts(consultation_id: int) -> list[SectionText]:
     """The published draft, section by section: one query."""
     rows = db.session.execute(
-        select(DraftSection.number, DraftSection.title, DraftParagraph.text)
+        select(DraftSection.number, DraftSection.label, DraftSection.title, DraftParagraph.text)
         .outerjoin(DraftParagraph, DraftParagraph.section_id == DraftSection.id)
         .where(DraftSection.consultation_id == consultation_id)
         .order_by(DraftSection.number, DraftParagraph.number)).all()
-    sections: dict[int, tuple[str, list[str]]] = {}
-    for number, title, text in rows:
-        paragraphs = sections.setdefault(number, (title, []))[1]
+    sections: dict[int, tuple[str, str, list[str]]] = {}
+    for number, label, title, text in rows:
+        paragraphs = sections.setdefault(number, (label, title, []))[2]
         if text is not None:
             paragraphs.append(text)
-    return [SectionText(number, title, tuple(paragraphs)) for number, (title, paragraphs) in sections.items()]
+    return [SectionText(number, title, tuple(paragraphs), label=label)
+            for number, (label, title, paragraphs) in sections.items()]
 
 
 def final_texts(consultation_id: int) -> list[SectionText]:
     """The uploaded final version, section by section: one query."""
-    return [SectionText(section.number, section.title, _paragraphs(section.text), section.html)
+    return [SectionText(section.number, section.title, _paragraphs(section.text), section.html, section.label)
             for section in db.session.scalars(select(FinalSection)
                                               .where(FinalSection.consultation_id == consultation_id)
                                               .order_by(FinalSection.number))]
@@ -106,7 +117,7 @@ def final_texts(consultation_id: int) -> list[SectionText]:
 def parse_final(markdown_text: str | None) -> list[SectionText]:
     """The final text split like the draft (drafts.DraftError says what is wrong)."""
     return [SectionText(section.number, section.title, tuple(p.text for p in section.paragraphs),
-                        str(render_markdown(_joined(section.paragraphs))))
+                        str(render_markdown(_joined(section.paragraphs))), section.label)
             for section in drafts.parse(markdown_text)]
 
 
@@ -139,17 +150,18 @@ def compare(draft: list[SectionText], final: list[SectionText]) -> list[SectionD
         old, new = before.get(number), after.get(number)
         if old is None:
             result.append(SectionDiff(number, NEW, None, new.title, [
-                ParagraphDiff(INSERTED, new=p) for p in new.paragraphs], new.html))
+                ParagraphDiff(INSERTED, new=p) for p in new.paragraphs], new.html, label=new.label))
         elif new is None:
             result.append(SectionDiff(number, REMOVED, old.title, None, [
-                ParagraphDiff(DELETED, old=p) for p in old.paragraphs]))
+                ParagraphDiff(DELETED, old=p) for p in old.paragraphs], label=old.label))
         else:
             paragraphs = paragraph_diff(old.paragraphs, new.paragraphs)
             title_changed = normal(old.title) != normal(new.title)
             changed = title_changed or any(p.kind != EQUAL for p in paragraphs)
             result.append(SectionDiff(number, CHANGED if changed else UNCHANGED, old.title, new.title,
                                       paragraphs, new.html,
-                                      word_diff(old.title, new.title) if title_changed else None))
+                                      word_diff(old.title, new.title) if title_changed else None,
+                                      label=new.label or old.label))
     return result
 
 
@@ -190,7 +202,7 @@ def save_final(consultation: Consultation, markdown_text: str, actor) -> SaveRes
     before = db.session.scalars(select(FinalSection.number).where(
         FinalSection.consultation_id == consultation.id)).all()
     db.session.execute(delete(FinalSection).where(FinalSection.consultation_id == consultation.id))
-    db.session.add_all(FinalSection(consultation_id=consultation.id, number=s.number, title=s.title,
+    db.session.add_all(FinalSection(consultation_id=consultation.id, number=s.number, label=s.label, title=s.title,
                                     text=_joined(s.paragraphs), html=s.html) for s in sections)
     report_for_update(consultation.id).final_uploaded_at = clock.now_utc()
     changed = [d.number for d in compare(draft_texts(consultation.id), sections) if d.is_changed]

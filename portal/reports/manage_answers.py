@@ -64,9 +64,7 @@ def _sections(comments: list[ReportComment]) -> list[Section]:
     sections: list[Section] = []
     for comment in comments:
         if not sections or sections[-1].thread_id != comment.thread.id:
-            heading = (_("§ %(number)s. %(title)s", number=comment.section_number, title=comment.section_title)
-                       if comment.section_number is not None else comment.section_title)
-            sections.append(Section(comment.thread.id, heading, []))
+            sections.append(Section(comment.thread.id, comment.section_heading, []))
         sections[-1].comments.append(comment)
     return sections
 

@@ -113,6 +113,8 @@ class FinalSection(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column()
+    label: Mapped[str] = mapped_column(  # as written: "Rozdział 9", "§ 3"
+        String(60), default=lambda context: f"§ {context.get_current_parameters()['number']}")
     title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)  # Markdown: the section's paragraphs, blank-line separated
     html: Mapped[str] = mapped_column(Text)  # through portal.sanitize

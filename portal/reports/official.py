@@ -149,10 +149,10 @@ def _row(comment: ReportComment, timezone: str) -> Row:
 
 
 def _section(comment: ReportComment) -> str:
-    """"§ 2 ust. 1", "§ 2", or the thread's title ("Uwagi ogólne")."""
+    """"§ 2 ust. 1", "Rozdział 2" (as written), or the thread's title ("Uwagi ogólne")."""
     if comment.section_number is None:
         return comment.section_title
-    return exports.paragraph_label(comment) or f"§ {comment.section_number}"
+    return comment.reference
 
 
 # --- Markdown's HTML as plain paragraphs --------------------------------------------------------

@@ -30,7 +30,7 @@ from portal.errors import Refusal
 from portal.extensions import db
 from portal.forms import Form, validates_own_csrf
 from portal.forum.drafts import GENERAL_THREAD_TITLE
-from portal.forum.models import DraftSection, Post, PostState, Thread, ThreadKind
+from portal.forum.models import DraftSection, Post, PostState, Thread, ThreadKind, heading
 from portal.forum.services import COMMENT_MAX, place_top_level
 from portal.reports.models import Answer, AnsweredComment, ChangeLink
 from portal.reports.services import number_late_comment, report_comments, report_of
@@ -106,10 +106,10 @@ def today(consultation: Consultation) -> date:
 
 def section_choices(consultation_id: int) -> list[tuple[str, str]]:
     """The draft's sections in order, then the general comments (one query)."""
-    sections = db.session.execute(select(DraftSection.number, DraftSection.title)
+    sections = db.session.execute(select(DraftSection.number, DraftSection.label, DraftSection.title)
                                   .where(DraftSection.consultation_id == consultation_id)
                                   .order_by(DraftSection.number)).all()
-    return ([(str(number), _("§ %(number)s. %(title)s", number=number, title=title)) for number, title in sections]
+    return ([(str(number), heading(label, title)) for number, label, title in sections]
             + [(GENERAL, str(_l("Uwagi ogólne")))])
 
 

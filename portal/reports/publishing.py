@@ -167,8 +167,7 @@ def keep_version(consultation_id: int, report: Report, data: ReportData, actor: 
         "summary_html": report.summary_html or "",
         "comments": [{
             "number": comment.number,
-            "section": f"§ {comment.section_number}. {comment.section_title}" if comment.section_number
-            else comment.section_title,
+            "section": comment.section_heading,
             "submitter": comment.submitter or "",
             "body_html": comment.post.body_html,
             "decision": comment.answer.decision.value if comment.answer else None,

@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
-from portal.forum.models import DraftSection, Post, PostState, Thread
-from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, Report
+from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, heading, reference
+from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, FinalSection, Report
 
 
 @dataclass
@@ -30,7 +30,21 @@ class ReportComment:
     section_title: str
     answer: Answer | None
     shared_with: int | None = None  # the number of the first comment that has the same answer
-    changed_sections: list[int] = field(default_factory=list)  # "wprowadzono zmianę w § N"
+    changed_sections: list[int] = field(default_factory=list)  # the final version's sections it changed
+    changed_labels: list[str] = field(default_factory=list)  # the same sections named as written
+    section_label: str = ""      # as written: "Rozdział 1", "§ 3" ("" outside sections)
+    paragraph_label: str = ""    # as written: "§ 1", "ust. 2", "pkt 3" ("" when on the whole section)
+
+    @property
+    def section_heading(self) -> str:
+        """"Rozdział 1. Postanowienia ogólne", or the thread's title outside sections."""
+        return heading(self.section_label, self.section_title) if self.section_number is not None \
+            else self.section_title
+
+    @property
+    def reference(self) -> str:
+        """"Rozdział 1 § 2", "§ 3 ust. 2", "§ 3" — or "" outside sections."""
+        return reference(self.section_label, self.paragraph_label) if self.section_number is not None else ""
 
     @property
     def submitter(self) -> str | None:
@@ -59,10 +73,10 @@ class ReportData:
         return {decision: counts.get(decision, 0) for decision in Decision}
 
     def by_section(self) -> list[tuple[int | None, str, int]]:
-        """(section number, title, comments) in report order."""
+        """(section number, heading as written, comments) in report order."""
         counts: dict[tuple[int | None, str], int] = {}
         for comment in self.comments:
-            key = (comment.section_number, comment.section_title)
+            key = (comment.section_number, comment.section_heading)
             counts[key] = counts.get(key, 0) + 1
         return [(number, title, count) for (number, title), count in counts.items()]
 
@@ -91,9 +105,12 @@ def in_report(consultation_id: int) -> tuple:
 def report_comments(consultation_id: int) -> ReportData:
     """All approved top-level comments with thread, section, organisation and answer: two queries."""
     rows = db.session.execute(
-        select(Post, DraftSection.number, DraftSection.title, Answer)
+        select(Post, DraftSection.number, DraftSection.title, Answer, DraftSection.label,
+               DraftParagraph.label)
         .join(Post.thread)
         .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .outerjoin(DraftParagraph, (DraftParagraph.section_id == DraftSection.id)
+                   & (DraftParagraph.number == Post.paragraph_number))
         .outerjoin(Post.organisation)
         .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
         .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
@@ -101,11 +118,12 @@ def report_comments(consultation_id: int) -> ReportData:
         .where(*in_report(consultation_id))
         .order_by(*REPORT_ORDER)
     ).all()
-    changes = _change_links(consultation_id)
+    changes, change_labels = _change_links(consultation_id)
     stored = [post.report_number for post, *_rest in rows if post.report_number is not None]
     last_given = max(stored, default=0)
     comments, first_with_answer = [], {}
-    for position, (post, section_number, section_title, answer) in enumerate(rows, start=1):
+    for position, (post, section_number, section_title, answer, section_label, paragraph_label) in enumerate(
+            rows, start=1):
         if post.report_number is not None:
             number = post.report_number
         elif not stored:
@@ -116,7 +134,9 @@ def report_comments(consultation_id: int) -> ReportData:
         comment = ReportComment(
             number=number, post=post, thread=post.thread, section_number=section_number,
             section_title=section_title if section_number is not None else post.thread.title,
-            answer=answer, changed_sections=changes.get(post.id, []))
+            answer=answer, changed_sections=changes.get(post.id, []), changed_labels=change_labels.get(post.id, []),
+            section_label=section_label or "",
+            paragraph_label=paragraph_label or "")
         if answer is not None:
             first = first_with_answer.setdefault(answer.id, number)
             comment.shared_with = first if first != number else None
@@ -152,14 +172,18 @@ def number_late_comment(post: Post) -> None:
     post.report_number = (highest or 0) + 1
 
 
-def _change_links(consultation_id: int) -> dict[int, list[int]]:
-    links = defaultdict(list)
-    for post_id, section_number in db.session.execute(
-            select(ChangeLink.post_id, ChangeLink.section_number)
+def _change_links(consultation_id: int) -> tuple[dict[int, list[int]], dict[int, list[str]]]:
+    """Post id -> the numbers of the final version's sections it changed, and their names as written."""
+    links, labels = defaultdict(list), defaultdict(list)
+    for post_id, section_number, label in db.session.execute(
+            select(ChangeLink.post_id, ChangeLink.section_number, FinalSection.label)
+            .outerjoin(FinalSection, (FinalSection.consultation_id == ChangeLink.consultation_id)
+                       & (FinalSection.number == ChangeLink.section_number))
             .where(ChangeLink.consultation_id == consultation_id)
             .order_by(ChangeLink.section_number)):
         links[post_id].append(section_number)
-    return links
+        labels[post_id].append(label or f"§ {section_number}")
+    return links, labels
 
 
 def report_of(consultation_id: int) -> Report | None:

@@ -52,7 +52,7 @@ def test_a_participant_sees_the_answer_at_their_comments_permalink(page, answere
     expect(answer.get_by_role("link", name="Ta uwaga w raporcie")).to_be_visible()
     assert_accessible(page)
 
-    answer.get_by_role("link", name="wprowadzono zmianę w § 2").click()
+    answer.get_by_role("link", name="wprowadzono zmianę: § 2").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zmiany w dokumencie po konsultacjach")
     expect(page.get_by_text("Urząd nie opublikował jeszcze wersji końcowej dokumentu.")).to_be_visible()
     assert_accessible(page)
@@ -92,7 +92,7 @@ def test_staff_upload_the_final_version_and_link_a_change_to_comments(page, answ
     expect(checkbox).to_be_checked()
     expect(section.get_by_role("checkbox", name="Uwaga nr 3")).to_be_checked()  # linked in the fixture
     section.get_by_role("button", name="Zapisz uwagi do zmiany").press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("wprowadzono zmianę w § 2")
+    expect(page.get_by_role("status")).to_contain_text("wprowadzono zmianę: § 2")
     expect(page.locator("#zmiana-2").get_by_role("checkbox", name="Uwaga nr 4")).to_be_checked()
     assert_accessible(page)
 

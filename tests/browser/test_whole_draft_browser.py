@@ -44,7 +44,7 @@ def test_a_participant_comments_on_a_paragraph_from_the_whole_draft(
     page.goto(PAGE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Projekt dokumentu")
     expect(page.get_by_role("heading", level=2, name="§ 6. Formy współpracy")).to_be_visible()
-    expect(page.get_by_role("link", name="Uwagi do § 6 (2)")).to_be_visible()
+    expect(page.get_by_role("link", name="Uwagi do: § 6 (2)")).to_be_visible()
     expect(paragraph(page, 2).get_by_role("link", name="2 uwagi (§ 6 ust. 2)")).to_be_visible()
     expect(paragraph(page, 3)).to_contain_text("0 uwag")
     assert_accessible(page)
@@ -63,9 +63,9 @@ def test_a_participant_comments_on_a_paragraph_from_the_whole_draft(
     db.session.expire_all()
     mine = db.session.scalars(select(Post).where(Post.author_id == anna.id)).one()
     assert mine.paragraph_number == 3 and mine.state == PostState.APPROVED
-    expect(page.locator(f"#k-{mine.id}")).to_contain_text("Uwaga do § 6 ust. 3")
+    expect(page.locator(f"#k-{mine.id}")).to_contain_text("Uwaga do: § 6 ust. 3")
     expect(page.locator(f"#k-{mine.id}")).to_contain_text("Proszę dopisać wolontariat do ust. 3.")
 
     page.goto(PAGE)
-    expect(page.get_by_role("link", name="Uwagi do § 6 (3)")).to_be_visible()
+    expect(page.get_by_role("link", name="Uwagi do: § 6 (3)")).to_be_visible()
     expect(paragraph(page, 3).get_by_role("link", name="1 uwaga (§ 6 ust. 3)")).to_be_visible()
