@@ -13,7 +13,7 @@ from portal.accounts.models import User
 from portal.consultations.models import Consultation, Status
 from portal.extensions import db
 from portal.forum import drafts
-from portal.forum.models import DraftSection, PostState, Thread, ThreadKind
+from portal.forum.models import DraftSection, Post, PostState, Thread, ThreadKind
 from tests.conftest import login_as, visible_text
 from tests.factories import SLUG, add_comment
 
@@ -202,7 +202,7 @@ def queries_for_page(app, count_queries, user=None) -> int:
 
 
 @pytest.mark.parametrize("reader", ["anonymous", "participant"])
-def test_the_page_costs_the_same_queries_for_3_or_300_paragraphs(app, torun, jan, frozen_clock, count_queries,
+def test_the_page_costs_the_same_queries_for_3_or_300_paragraphs_and_5000_comments(app, torun, jan, frozen_clock, count_queries,
                                                                   reader):
     frozen_clock.set_local(IN_WINDOW)
     user = jan if reader == "participant" else None
@@ -216,10 +216,17 @@ def test_the_page_costs_the_same_queries_for_3_or_300_paragraphs(app, torun, jan
         thread = threads[n % 10 + 1]
         add_comment(thread, jan, f"Uwaga {n}.", paragraph=n % 30 + 1 if n % 7 else None,
                     state=PostState.PENDING if n % 11 == 0 else None)
+    # 4,700 more written at once (the issue's 5,000 comments), top-level and approved: they all count.
+    db.session.add_all(Post(thread_id=threads[n % 10 + 1].id, author_id=jan.id, body=f"Uwaga {n}.",
+                            body_html=f"<p>Uwaga {n}.</p>", paragraph_number=n % 30 + 1, depth=0,
+                            path=f"{n:09d}", state=PostState.APPROVED) for n in range(300, 5000))
     db.session.commit()
     large = queries_for_page(app, count_queries, user)
     html = app.test_client().get(PAGE).get_data(as_text=True)
     assert html.count('class="whole-draft__paragraph"') == 300
+    on_first = (sum(1 for n in range(300) if n % 10 == 0 and n % 30 == 0 and n % 7 and n % 11)
+                + sum(1 for n in range(300, 5000) if n % 30 == 0))  # § 1 ust. 1, approved
+    assert re.search(rf'id="par-1-1".*?>{on_first} uwag', html, re.S)
 
     assert small == large <= MAX_QUERIES
 
