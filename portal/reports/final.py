@@ -40,11 +40,11 @@ class SectionText:
     title: str
     paragraphs: tuple[str, ...]
     html: str = ""  # the final version's sanitised HTML of the whole section
-    label: str = ""  # as written: "Rozdział 9", "§ 3"
+    label: str = ""  # as written: "Rozdział 9", "§ 3" (the parser and the stored rows always have one)
 
     @property
     def heading(self) -> str:
-        return heading(self.label or f"§ {self.number}", self.title)
+        return heading(self.label, self.title)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class SectionDiff:
 
     @property
     def heading(self) -> str:
-        return heading(self.label or f"§ {self.number}", self.title)
+        return heading(self.label, self.title)
 
     @property
     def title(self) -> str:

@@ -48,7 +48,7 @@ def manage(slug: str):
 def starting_text(consultation_id: int) -> str:
     """The text the form starts from: the saved final version, or the published draft before there is one."""
     sections = final.final_texts(consultation_id) or final.draft_texts(consultation_id)
-    return draft_blocks.sections_markdown((s.label or f"§ {s.number}", s.title, s.paragraphs) for s in sections)
+    return draft_blocks.sections_markdown((s.label, s.title, s.paragraphs) for s in sections)
 
 
 def _flash_saved(result: final.SaveResult) -> None:
@@ -78,7 +78,7 @@ def link_changes(slug: str, number: int):
         return _manage_page(consultation, _starting_form(consultation), link_form=form, link_section=number)
     final.link_comments(consultation, number, form.comments.data, current_user._get_current_object())
     flash(_("Zapisano uwagi, w odpowiedzi na które wprowadzono zmianę: %(section)s.",
-            section=change.label or f"§ {number}"), "success")
+            section=change.label), "success")
     return redirect(url_for("final_document.manage", slug=slug, _anchor=f"zmiana-{number}"), 303)
 
 
