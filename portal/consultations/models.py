@@ -173,6 +173,8 @@ class Document(db.Model):
     original_name: Mapped[str] = mapped_column(String(300), default="")  # as the uploader named it
     content_type: Mapped[str] = mapped_column(String(120), default="")   # decided by sniffing the content
     size_bytes: Mapped[int] = mapped_column(default=0)
+    # The DOCX or ODT the published draft was imported from (portal.forum.draft_source); one at most.
+    draft_source: Mapped[bool] = mapped_column(default=False)
 
     consultation: Mapped[Consultation] = relationship(back_populates="documents", lazy="raise")
 

@@ -2,7 +2,8 @@
 
 The page costs the same few queries whatever the size of the draft: the consultation, its
 comment window, the sections with their paragraphs and threads (one query), and every count
-grouped by section and paragraph (one query). A comment is counted as the report counts it
+grouped by section and paragraph (one query), and the file the draft was imported from, if any
+(one query, portal.forum.draft_source). A comment is counted as the report counts it
 (`reports.counts.is_comment`): approved, top-level, not the office's reply.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from portal.consultations.lookup import consultation_or_404
 from portal.consultations.models import Consultation, PhaseKind, phase_of
 from portal.downloads import file_response
 from portal.extensions import db, limiter
+from portal.forum import draft_source
 from portal.forum.models import DraftParagraph, DraftSection, Post, Thread, ThreadKind
 from portal.reports import counts
 
@@ -83,8 +85,9 @@ def whole_draft(slug: str):
     """The draft document on one page; before publication, a short notice (still 200)."""
     consultation = consultation_or_404(slug)
     window = phase_of(consultation.id, PhaseKind.E_CONSULTATION)
-    return render_template("forum/document.html", consultation=consultation, window=window,
-                           sections=whole_draft_of(consultation),
+    sections = whole_draft_of(consultation)
+    return render_template("forum/document.html", consultation=consultation, window=window, sections=sections,
+                           source=draft_source.source_of(consultation.id) if sections else None,
                            state=permissions.window_state(window, clock.now_utc()))
 
 

@@ -46,7 +46,8 @@ def documents_of(consultation_id: int) -> list[Document]:
 def _snapshot(document: Document) -> dict:
     return {"title": document.title, "kind": document.kind.value, "url": document.url,
             "original_name": document.original_name or None, "content_type": document.content_type or None,
-            "size_bytes": document.size_bytes or None, "position": document.position}
+            "size_bytes": document.size_bytes or None, "position": document.position,
+            **({"draft_source": True} if document.draft_source else {})}
 
 
 def _add(actor, consultation: Consultation, document: Document) -> Document:
@@ -60,12 +61,12 @@ def _add(actor, consultation: Consultation, document: Document) -> Document:
 
 
 def add_uploaded_document(actor, consultation: Consultation, title: str, kind: DocumentKind,
-                          upload: uploads.Upload) -> Document:
-    """Store an accepted file under a random name and list it last."""
+                          upload: uploads.Upload, draft_source: bool = False) -> Document:
+    """Store an accepted file under a random name and list it last (`draft_source`: portal.forum.draft_source)."""
     file_name = uploads.store(upload)
     return _add(actor, consultation, Document(
         title=title, kind=kind, file_name=file_name, original_name=upload.original_name,
-        content_type=upload.file_type.content_type, size_bytes=len(upload.content)))
+        content_type=upload.file_type.content_type, size_bytes=len(upload.content), draft_source=draft_source))
 
 
 def add_link(actor, consultation: Consultation, title: str, kind: DocumentKind, url: str) -> Document:

@@ -78,9 +78,11 @@ def test_an_admin_imports_a_word_then_a_libreoffice_draft_and_publishes_it(admin
     assert_accessible(page)
 
     # Another file: its text replaces the box's, and the preview follows it.
-    upload.set_input_files(files=[{"name": "projekt.odt", "mimeType": ODT_TYPE, "buffer": odt_bytes()}])
+    odt = odt_bytes()
+    upload.set_input_files(files=[{"name": "projekt.odt", "mimeType": ODT_TYPE, "buffer": odt}])
     page.get_by_role("button", name="Podgląd").click()
     expect(preview).to_contain_text("Źródła finansowania")
+    expect(page.get_by_text("udostępnimy do pobrania plik „projekt.odt”")).to_be_visible()
     expect(text_box).to_contain_text("wersja z LibreOffice")
     assert "wersja z Worda" not in text_box.input_value()
     assert "| Obszar | Kwota |" in text_box.input_value()
@@ -100,7 +102,20 @@ def test_an_admin_imports_a_word_then_a_libreoffice_draft_and_publishes_it(admin
     for title in ("Postanowienia ogólne", "Cele", "Źródła finansowania"):
         expect(main.get_by_role("link", name=title, exact=False).first).to_be_visible()
 
-    # Opened again, the form holds what is published.
+    expect(page.get_by_role("status")).to_contain_text("Plik „projekt.odt” można pobrać przy projekcie dokumentu")
+
+    # Opened again, the form holds what is published, and names the file it came from.
     page.goto(PAGE)
     expect(text_box).to_contain_text("## § 3. Źródła finansowania")
     expect(text_box).to_contain_text("Zażółć gęślą jaźń — wersja z LibreOffice.")
+    expect(page.get_by_role("link", name="projekt.odt")).to_be_visible()
+
+    # The whole draft offers the LibreOffice file itself beside the PDF.
+    page.goto(f"/konsultacje/{SLUG}/projekt-dokumentu")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Pobierz wersję edytowalną").click()
+    download = download_info.value
+    assert download.suggested_filename == "projekt.odt"
+    with open(download.path(), "rb") as file:
+        assert file.read() == odt
+    assert_accessible(page)
