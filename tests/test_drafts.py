@@ -322,6 +322,10 @@ def test_preview_shows_what_changes(admin_client, torun):
     assert "zmieniony tytuł (było: „Tytuł 1”)" in html
     assert "§ 3. Tytuł 3" in html and "zostaną zamknięte" in html
 
+    response = admin_client.post(PAGE, data={"csrf_token": token, "markdown": draft(2, prefix="Inny"),
+                                             "action": "publish"}, follow_redirects=True)
+    assert "Tych paragrafów nie ma już w projekcie: § 3. Ich wątki zostały zamknięte" in page_text(response)
+
 
 def test_the_page_rejects_a_draft_with_a_clear_message_and_keeps_the_text(admin_client, torun):
     token = form_token(admin_client, PAGE)

@@ -143,7 +143,7 @@ def _flash_published(result: drafts.PublishResult) -> None:
     flash(_("Projekt dokumentu został opublikowany (paragrafy: %(sections)s, ustępy: %(paragraphs)s).",
             sections=result.sections, paragraphs=result.paragraphs), "success")
     if result.removed_labels:
-        flash(_("Paragrafów %(numbers)s nie ma już w projekcie: ich wątki zostały zamknięte, "
+        flash(_("Tych paragrafów nie ma już w projekcie: %(numbers)s. Ich wątki zostały zamknięte, "
                 "a zgłoszone w nich uwagi pozostają widoczne.",
                 numbers=", ".join(result.removed_labels)), "info")
 
