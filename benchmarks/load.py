@@ -36,9 +36,12 @@ def wrk_missing() -> str | None:
     return "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu) and run again."
 
 
-def run_wrk(url: str, duration: int, connections: int, threads: int) -> LoadResult:
+def run_wrk(url: str, duration: int, connections: int, threads: int, cookie: str | None = None) -> LoadResult:
+    """wrk against one URL; `cookie`: every request carries this session (a signed-in reader)."""
     command = ["wrk", "-t", str(max(1, min(threads, connections))), "-c", str(connections), "-d", f"{duration}s",
                "--timeout", "60s", "-H", f"User-Agent: {USER_AGENT}", "-s", str(WRK_SCRIPT), url]
+    if cookie:
+        command[-3:-3] = ["-H", f"Cookie: session={cookie}"]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=duration + 120)
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -50,11 +53,12 @@ def _connection(base_url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
 
 
-def status_of(base_url: str, path: str) -> int:
+def status_of(base_url: str, path: str, cookie: str | None = None) -> int:
     """The status a browser would get first (redirects not followed)."""
     conn = _connection(base_url)
     try:
-        conn.request("GET", path, headers={"User-Agent": USER_AGENT})
+        conn.request("GET", path, headers={"User-Agent": USER_AGENT,
+                                           **({"Cookie": f"session={cookie}"} if cookie else {})})
         response = conn.getresponse()
         response.read()
         return response.status

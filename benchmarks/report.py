@@ -181,6 +181,12 @@ def verdicts(rows: list[Row], ceiling_rps: float, burst: BurstResult | None,
         _share_verdict("thread of 100 comments >= 10 % of bare Flask", by_key.get("thread_100"), ceiling_rps,
                        THREAD_MIN_SHARE),
     ]
+    result += [
+        _share_verdict("signed-in participant: announcement >= 30 % of bare Flask", by_key.get("signed_in_announcement"),
+                       ceiling_rps, ANNOUNCEMENT_MIN_SHARE),
+        _share_verdict("signed-in participant: thread of 100 >= 10 % of bare Flask", by_key.get("signed_in_thread_100"),
+                       ceiling_rps, THREAD_MIN_SHARE),
+    ]
     small, big = by_key.get("thread_100"), by_key.get("thread_big")
     if small and big and small.load and big.load and small.load.p50_ms > 0:
         slowdown = big.load.p50_ms / small.load.p50_ms

@@ -44,6 +44,8 @@ DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wspolnie_bench"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 PAGE_KEYS = ("home", "announcement", "announcement_unbatched", "forum", "whole_draft", "thread_100", "thread_big",
              "report")
+# The same pages read by a signed-in participant (their own session cookie): "signed_in_" + key.
+SIGNED_IN_KEYS = ("announcement", "forum", "whole_draft", "thread_100", "thread_big")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -144,6 +146,15 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
         if status != 200 and key != "report":
             failures.add(f"{path} answered {status} in-process")
     _status, rows["announcement_unbatched"].queries = load.count_queries(unbatched_app, pages[1][2])
+    reader_id = seeded.participants[-3]  # verified, no comment waiting: the participant who reads
+    [reader] = load.writers_for(app, [reader_id])
+    signed_in = [(f"signed_in_{key}", f"{label}, signed-in participant", path)
+                 for key, label, path in pages if key in SIGNED_IN_KEYS]
+    for key, label, path in signed_in:
+        rows[key] = Row(key, label)
+        status, rows[key].queries = load.count_queries(app, path, reader_id)
+        if status != 200:
+            failures.add(f"{path} answered {status} in-process to a participant")
     with app.app_context():
         view_counter.flush()  # this process's views are written now, not during a measured run
 
@@ -161,7 +172,9 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     views_before = view_count(app, seeded.slug)
     for key, _label, path in pages:
         measure_page(portal, path, rows[key], args, failures)
-    writers = load.writers_for(app, seeded.participants[:-2])
+    for key, _label, path in signed_in:
+        measure_page(portal, path, rows[key], args, failures, cookie=reader.cookie)
+    writers = load.writers_for(app, seeded.participants[:-3])
     post_row, write_run = write_comments(app, portal, seeded, writers, args, failures)
     servers.stop(portal)
     check_views(app, seeded.slug, views_before, rows["announcement"], failures)
@@ -176,7 +189,7 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     burst = run_burst(app, burst_server, seeded, size, failures)
     servers.stop(burst_server)
 
-    table_rows = [ceiling, *(rows[key] for key in PAGE_KEYS), post_row]
+    table_rows = [ceiling, *(rows[key] for key in PAGE_KEYS), *(rows[key] for key, _l, _p in signed_in), post_row]
     print_results(table_rows, ceiling, burst, write_run, args, size)
 
 
@@ -217,17 +230,17 @@ def page_list(seeded: Seeded, big: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def measure_page(server, path: str, row: Row, args, failures: Failures) -> None:
-    status = load.status_of(server.base_url, path)
+def measure_page(server, path: str, row: Row, args, failures: Failures, cookie: str | None = None) -> None:
+    status = load.status_of(server.base_url, path, cookie)
     if status == 404 and row.key == "report":
         row.note, row.queries = "not there yet", None
         return
     if status != 200:
         failures.add(f"{path} answered {status}")
         return
-    warmup = load.run_wrk(server.base_url + path, args.warmup, args.connections, args.threads)  # all workers warm
+    warmup = load.run_wrk(server.base_url + path, args.warmup, args.connections, args.threads, cookie)  # all warm
     row.warmup_requests = warmup.requests + 1  # and the status check
-    row.load = load.run_wrk(server.base_url + path, args.duration, args.connections, args.threads)
+    row.load = load.run_wrk(server.base_url + path, args.duration, args.connections, args.threads, cookie)
     row.peak_rss_mib = server.peak_rss_mib()
     drain(server)
     if row.load.requests == 0:  # slow, not broken: reported, not failed
@@ -334,7 +347,7 @@ def print_results(rows: list[Row], ceiling: Row, burst: BurstResult, write_run, 
         print(f"POST run: writers waited {write_run.waited_s:.1f} s in total for the forum's posting rhythm "
               "(more participants needed for this rate).")
     print("\nTargets:")
-    print(format_verdicts(verdicts(rows, ceiling_rps, burst, PAGE_KEYS)))
+    print(format_verdicts(verdicts(rows, ceiling_rps, burst, PAGE_KEYS + tuple(f"signed_in_{key}" for key in SIGNED_IN_KEYS))))
 
 
 if __name__ == "__main__":

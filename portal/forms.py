@@ -6,8 +6,10 @@ typed (except passwords) and a clear message, instead of an error page.
 """
 import re
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from markupsafe import Markup
 
 from portal.extensions import csrf
@@ -18,8 +20,17 @@ def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+class _SharedPageCSRF(_FlaskFormCSRF):
+    """A form on a page rendered to be shared (portal.page_cache) carries the placeholder each reader's token replaces."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        return g.get("csrf_placeholder") or super().generate_csrf_token(csrf_token_field)
+
+
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
+        csrf_class = _SharedPageCSRF
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             field.filters = (*field.filters, _without_nul)

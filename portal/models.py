@@ -12,3 +12,4 @@ from portal.pages.legal import LegalDocument  # noqa: F401
 from portal.reports.models import (  # noqa: F401
     Answer, AnsweredComment, ChangeLink, FinalSection, Report)
 from portal.news.models import NewsSubscription  # noqa: F401
+from portal.page_versions import PageVersion  # noqa: F401

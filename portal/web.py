@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal import clock, equal_time, formatting, mail, permissions
+from portal import clock, equal_time, formatting, mail, page_cache, permissions
 from portal.accounts.models import ROLE_LABELS
 from portal.consultations import view_counter
 from portal.extensions import db
@@ -159,6 +159,10 @@ def _register_template_helpers(app: Flask) -> None:
         role_names=ROLE_LABELS,
         reference=draft_reference,  # "§ 3 ust. 2", "Rozdział 1 § 2": the draft's units as written
         paragraph_labels={},        # a thread page passes its paragraphs' labels
+        shared_slot=page_cache.slot,  # page_cache: parts a shared page holds in two versions
+        sharing_for_participants=page_cache.sharing_for_participants,
+        as_participant=page_cache.as_participant,
+        READER_ORGANISATION=page_cache.ORGANISATION,
     )
 
 

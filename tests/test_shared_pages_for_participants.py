@@ -1,0 +1,203 @@
+"""Signed-in participants share pages rendered once (portal.page_cache), and see exactly their own page.
+
+The shared page is rendered for a stand-in participant and filled in for each reader: their
+comments' links, the follow button, the "on behalf of" box, their id and CSRF token. The tests
+compare, reader by reader, the filled-in page with the page rendered for that person alone,
+and show that a change — a comment, an edit, a moderator's decision, an answer, a language
+switch — is on the shared page at once (the page version, portal.page_versions).
+"""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal import page_versions
+from portal.consultations.models import Consultation
+from portal.extensions import db
+from portal.forum.models import Post, Subscription
+from tests.conftest import form_token, login_as
+from tests.factories import add_comment
+
+SLUG = "program-wspolpracy-2021"
+TOKEN_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
+IN_WINDOW = "2020-09-20 12:00:00"
+VIEWS = re.compile(r"[\d\xa0 ]+(?= odsłon)")
+
+
+@pytest.fixture
+def app_config():
+    return {"PAGE_CACHE_SECONDS": 10}
+
+
+def thread_url(commented, number=2):
+    return f"/konsultacje/{SLUG}/forum/watek/{commented.sections[number].id}"
+
+
+def client_of(app, user):
+    client = app.test_client()
+    if user is not None:
+        login_as(client, user)
+    return client
+
+
+def without_tokens(html: str) -> str:
+    """The page without what differs by design: CSRF tokens, and views counted since it was rendered."""
+    return VIEWS.sub("N", TOKEN_VALUE.sub(r"\1TOKEN\2", html))
+
+
+def fresh(app, client, url) -> str:
+    """The page rendered for this reader alone (sharing off)."""
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    try:
+        return client.get(url).get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 10
+
+
+@pytest.fixture
+def readers(commented, make_user):
+    """Anna (her comments, her foundation), Jan (his comment and a reply; one waiting in the general
+    thread), Ola (follows § 2, no comments), Piotr (nothing at all)."""
+    ola = make_user("ola@example.org", name="Ola Wiśniewska")
+    piotr = make_user("piotr@example.org", name="Piotr Zieliński")
+    db.session.add(Subscription(user_id=ola.id, thread_id=commented.sections[2].id))
+    db.session.commit()
+    return {"anna": commented.anna, "jan": commented.jan, "ola": ola, "piotr": piotr}
+
+
+@pytest.mark.parametrize("when", ["after the window", "in the window"])
+@pytest.mark.parametrize("page", ["thread", "general thread", "announcement", "forum", "whole draft", "home"])
+def test_each_reader_sees_on_the_shared_page_exactly_their_own_page(app, commented, readers, frozen_clock, when,
+                                                                    page):
+    if when == "in the window":
+        frozen_clock.set_local(IN_WINDOW)
+    url = {"thread": thread_url(commented), "general thread": f"/konsultacje/{SLUG}/forum/watek/{commented.general.id}",
+           "announcement": f"/konsultacje/{SLUG}", "forum": f"/konsultacje/{SLUG}/forum",
+           "whole draft": f"/konsultacje/{SLUG}/projekt-dokumentu", "home": "/"}[page]
+    order = ["piotr", "anna", "ola", "jan"]  # whoever comes first renders the page everybody shares
+    clients = {name: client_of(app, readers[name]) for name in order}
+    shared = {name: clients[name].get(url).get_data(as_text=True) for name in order}
+    for name in order:
+        own = fresh(app, clients[name], url)
+        assert without_tokens(shared[name]) == without_tokens(own), f"{name}'s page differs from their own"
+        assert "slot:" not in shared[name] and "csrf-placeholder" not in shared[name]
+    if page == "thread":
+        anna = shared["anna"]
+        assert 'data-draft-owner="%s"' % readers["anna"].id in anna
+        assert "Fundacja" in anna or readers["anna"].organisation.name in anna  # her "on behalf of" box
+        assert "Przestań obserwować wątek" in shared["ola"] and "Przestań obserwować wątek" not in shared["piotr"]
+        if when == "in the window":
+            assert shared["anna"].count(">Edytuj</a>") == 1 and ">Edytuj</a>" not in shared["piotr"]
+
+
+def test_a_shared_page_costs_a_participant_two_queries(app, commented, readers, count_queries):
+    url, announcement = thread_url(commented), f"/konsultacje/{SLUG}"
+    first, client = client_of(app, readers["piotr"]), client_of(app, readers["ola"])
+    first.get(url)  # rendered once, for everybody
+    first.get(announcement)
+    with count_queries() as queries:
+        html = client.get(url).get_data(as_text=True)
+    assert "Prosimy o <strong>dłuższe</strong> terminy" in html
+    assert queries.count == 2  # the account (flask-login) and the reader's state with the page version
+    with count_queries() as queries:
+        client.get(announcement)
+    assert queries.count <= 3  # the account, the page version (and the batched view count, now and then)
+
+
+def test_staff_and_a_reader_with_a_comment_waiting_get_a_page_of_their_own(app, commented, readers, count_queries):
+    url = f"/konsultacje/{SLUG}/forum/watek/{commented.general.id}"
+    client_of(app, readers["piotr"]).get(url)
+    jan = client_of(app, readers["jan"])
+    assert "Czekam na moderację." in jan.get(url).get_data(as_text=True)  # his own, waiting
+    assert "Czekam na moderację." not in client_of(app, readers["ola"]).get(url).get_data(as_text=True)
+    moderator = client_of(app, commented.moderator)
+    html = moderator.get(url).get_data(as_text=True)
+    assert "Czekam na moderację." in html and "Narzędzia moderatora" in html
+
+
+def test_a_new_comment_and_a_reply_are_on_the_shared_page_at_once(app, commented, readers):
+    url = thread_url(commented)
+    ola = client_of(app, readers["ola"])
+    ola.get(url)
+    add_comment(commented.sections[2], readers["piotr"], "Świeża uwaga Piotra.")
+    db.session.commit()
+    assert "Świeża uwaga Piotra." in ola.get(url).get_data(as_text=True)
+
+
+def test_an_edit_by_its_author_is_on_the_shared_page_at_once(app, commented, readers, frozen_clock):
+    frozen_clock.set_local(IN_WINDOW)
+    url = thread_url(commented)
+    ola = client_of(app, readers["ola"])
+    assert "Prosimy o <strong>dłuższe</strong> terminy" in ola.get(url).get_data(as_text=True)
+    post = db.session.scalar(select(Post).where(Post.body.like("Prosimy o%")))
+    anna = client_of(app, readers["anna"])
+    edit_url = f"/forum/uwagi/{post.id}/edycja"
+    response = anna.post(edit_url, data={"body": "Prosimy o terminy 30-dniowe.", "action": "send",
+                                         "csrf_token": form_token(anna, edit_url)})
+    assert response.status_code in (302, 303)
+    html = ola.get(url).get_data(as_text=True)
+    assert "Prosimy o terminy 30-dniowe." in html and "dłuższe</strong>" not in html
+    assert "Prosimy o terminy 30-dniowe." in anna.get(url).get_data(as_text=True)
+
+
+def test_a_moderators_decision_is_on_the_shared_page_at_once(app, commented, readers):
+    url = thread_url(commented)
+    ola = client_of(app, readers["ola"])
+    assert "konsultacje także na żywo" in ola.get(url).get_data(as_text=True)
+    post = db.session.scalar(select(Post).where(Post.body.like("=SUM%")))
+    from portal.moderation import services as moderation
+
+    moderation.hide(commented.moderator, post, post.version, "Nie na temat.")
+    db.session.commit()
+    html = ola.get(url).get_data(as_text=True)
+    assert "konsultacje także na żywo" not in html and "Uwaga ukryta przez moderatora" in html
+
+
+def test_an_office_answer_is_on_the_shared_page_at_once(app, commented, readers):
+    from portal.reports import answers, publishing
+    from portal.reports.models import Decision
+
+    url = thread_url(commented)
+    ola = client_of(app, readers["ola"])
+    consultation_id = commented.consultation.id
+    answers.answer_comments(commented.moderator, consultation_id, commented.comments, Decision.ACCEPTED,
+                            "Uwzględniono.")
+    publishing.publish(commented.consultation, commented.admin, "Podsumowanie konsultacji.")
+    db.session.commit()
+    assert "Uwzględniono." in ola.get(url).get_data(as_text=True)
+    anna_s = db.session.scalar(select(Post).where(Post.body.like("Prosimy o%")))
+    answers.answer_comments(commented.moderator, consultation_id, [anna_s], Decision.NOT_ACCEPTED,
+                            "Nie uwzględniono: terminy wynikają z ustawy.")
+    db.session.commit()
+    assert "terminy wynikają z ustawy" in ola.get(url).get_data(as_text=True)
+
+
+def test_a_language_switch_gives_the_shared_page_in_that_language(app, commented, readers):
+    url = thread_url(commented)
+    ola = client_of(app, readers["ola"])
+    assert '<html lang="pl">' in ola.get(url).get_data(as_text=True)
+    ola.post("/jezyk", data={"lang": "en", "next": url, "csrf_token": form_token(ola, "/")})
+    html = ola.get(url).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Stop following thread" in html and "Uwagi (" not in html
+
+
+def test_the_page_version_goes_up_with_what_pages_show_and_not_with_views(app, commented, readers):
+    from portal.consultations import view_counter
+    from portal.moderation import services as moderation
+
+    before = page_versions.read()
+    post = add_comment(commented.sections[2], readers["piotr"], "Jedna.")
+    db.session.commit()
+    assert page_versions.read() == before + 1
+    add_comment(commented.sections[2], readers["piotr"], "Wycofana.")
+    db.session.rollback()
+    assert page_versions.read() == before + 1
+    moderation.hide(commented.moderator, post, post.version, "Test.")  # a bulk UPDATE of the comment
+    db.session.commit()
+    assert page_versions.read() == before + 2
+    views = db.session.scalar(select(Consultation.view_count))
+    view_counter.record_many(commented.consultation.id, 5)
+    view_counter.flush()
+    db.session.commit()
+    assert db.session.scalar(select(Consultation.view_count)) == views + 5
+    assert page_versions.read() == before + 2
