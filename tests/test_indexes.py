@@ -106,7 +106,7 @@ def test_the_moderation_pages_use_indexes(app, busy_forum, explain, make_user):
 
 
 def test_the_forum_search_can_use_the_full_text_index(app, busy_forum):
-    """The GIN indexes are built on the very expression the search filters by (the search's own SQL)."""
+    """The GIN indexes are on the stored vectors the search filters by (the search's own SQL)."""
     from portal.forum.feeds import _matching
     from portal.forum.models import DraftParagraph, Post
     from portal.forum.search_index import query_forms

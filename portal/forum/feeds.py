@@ -102,7 +102,9 @@ def _matching(search_text, wanted: list[tuple[str, ...]]):
     (search_index.indexed stored the words and stems of the text, folded, space-separated)."""
     if db.session.get_bind().dialect.name == "postgresql":
         query = " & ".join("(" + " | ".join(_lexeme(form) for form in forms) + ")" for forms in wanted)
-        return func.to_tsvector(_SIMPLE, search_text).op("@@")(func.to_tsquery(_SIMPLE, query))
+        # The table's stored to_tsvector('simple', search_text), GIN-indexed (migration 0017).
+        vector = literal_column(f"{search_text.class_.__tablename__}.search_vector")
+        return vector.op("@@")(func.to_tsquery(_SIMPLE, query))
     padded = literal(" ").concat(search_text).concat(" ")
     return and_(*(or_(*(padded.like(_like_word(form), escape="\\") for form in forms)) for forms in wanted))
 
