@@ -27,6 +27,7 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     errors: int = 0  # refused/broken connections, timeouts, answers other than 2xx/3xx
+    p99_ms: float = math.nan  # what the slowest 1 % wait (a worker restarting shows here)
 
     @property
     def rps(self) -> float:
@@ -79,7 +80,8 @@ def parse_wrk(output: str) -> LoadResult:
     values = {key: float(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
     errors = sum(int(values[key]) for key in ("connect", "read", "write", "status", "timeout"))
     return LoadResult(requests=int(values["requests"]), seconds=values["duration_us"] / 1e6,
-                      p50_ms=values["p50_us"] / 1000, p95_ms=values["p95_us"] / 1000, errors=errors)
+                      p50_ms=values["p50_us"] / 1000, p95_ms=values["p95_us"] / 1000, errors=errors,
+                      p99_ms=values["p99_us"] / 1000)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -95,7 +97,7 @@ def percentile(values: list[float], q: float) -> float:
 def load_from_latencies(latencies_ms: list[float], seconds: float, errors: int) -> LoadResult:
     """A LoadResult for a run measured by our own client (the POST path): successes per second."""
     return LoadResult(requests=len(latencies_ms), seconds=seconds, p50_ms=percentile(latencies_ms, 50),
-                      p95_ms=percentile(latencies_ms, 95), errors=errors)
+                      p95_ms=percentile(latencies_ms, 95), errors=errors, p99_ms=percentile(latencies_ms, 99))
 
 
 def share_of_ceiling(rps: float, ceiling_rps: float) -> float | None:
@@ -116,7 +118,7 @@ def parent_pid(proc_stat: str) -> int:
 
 # --- the table --------------------------------------------------------------------------------
 
-COLUMNS = ("Page", "req/s", "p50 ms", "p95 ms", "of bare Flask", "SQL queries", "peak RSS/worker MiB")
+COLUMNS = ("Page", "req/s", "p50 ms", "p95 ms", "p99 ms", "of bare Flask", "SQL queries", "peak RSS/worker MiB")
 
 
 def _number(value: float | None, digits: int = 0) -> str:
@@ -127,11 +129,12 @@ def _number(value: float | None, digits: int = 0) -> str:
 
 def format_cells(row: Row, ceiling_rps: float) -> list[str]:
     if row.load is None:
-        cells = [NOT_AVAILABLE] * 4
+        cells = [NOT_AVAILABLE] * 5
     else:
         share = share_of_ceiling(row.load.rps, ceiling_rps)
         cells = [_number(row.load.rps, 1 if row.load.rps < 100 else 0), _number(row.load.p50_ms, 1),
-                 _number(row.load.p95_ms, 1), NOT_AVAILABLE if share is None else f"{share:.0%}"]
+                 _number(row.load.p95_ms, 1), _number(row.load.p99_ms, 1),
+                 NOT_AVAILABLE if share is None else f"{share:.0%}"]
     label = f"{row.label}; {row.note}" if row.note else row.label
     return [label, *cells, _number(row.queries), _number(row.peak_rss_mib)]
 

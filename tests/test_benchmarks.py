@@ -34,7 +34,7 @@ PAGES = ("announcement", "thread_100", "thread_big")
 
 
 def load(rps: float, p50_ms: float = 10.0) -> LoadResult:
-    return LoadResult(requests=int(rps * 10), seconds=10.0, p50_ms=p50_ms, p95_ms=p50_ms * 2)
+    return LoadResult(requests=int(rps * 10), seconds=10.0, p50_ms=p50_ms, p95_ms=p50_ms * 2, p99_ms=p50_ms * 5)
 
 
 def test_wrk_result_line_gives_requests_per_second_percentiles_in_ms_and_all_errors():
@@ -42,7 +42,8 @@ def test_wrk_result_line_gives_requests_per_second_percentiles_in_ms_and_all_err
 
     assert result.requests == 4812 and result.seconds == pytest.approx(10.002)
     assert result.rps == pytest.approx(481.1, abs=0.1)
-    assert (result.p50_ms, result.p95_ms) == (pytest.approx(20.125), pytest.approx(30.25))
+    assert (result.p50_ms, result.p95_ms, result.p99_ms) == (pytest.approx(20.125), pytest.approx(30.25),
+                                                             pytest.approx(41.0))
     assert result.errors == 4  # three answers outside 2xx/3xx and a timeout
 
 
@@ -115,9 +116,9 @@ def test_the_table_is_markdown_with_ratios_and_n_a_for_what_was_not_measured():
     assert lines[0].startswith("| Page") and "of bare Flask" in lines[0]
     assert set(lines[1]) <= {"|", "-", ":"}
     assert [cell.strip() for cell in lines[3].strip("|").split("|")] == [
-        "announcement", "350", "12.3", "24.7", "35%", "5", "119"]
+        "announcement", "350", "12.3", "24.7", "61.7", "35%", "5", "119"]
     assert [cell.strip() for cell in lines[4].strip("|").split("|")] == [
-        "report; not there yet", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]
+        "report; not there yet", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]
     assert len({len(line) for line in lines}) == 1  # columns line up in a terminal too
 
 
