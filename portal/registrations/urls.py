@@ -34,6 +34,9 @@ add_routes(retention, [
 
 add_routes(registrations_staff, [
     ("GET", "/konsultacje/<slug>/zapisy", manage.overview),
+    ("GET", "/konsultacje/<slug>/zapisy/grupy/<int:group_id>/oczekujacy", manage.waiting_list),
+    ("GET", "/konsultacje/<slug>/zapisy/grupy/<int:group_id>/zakonczone", manage.ended_list),
+    ("GET", "/konsultacje/<slug>/zapisy/spotkania/<int:meeting_id>", manage.meeting_list),
     ("POST", "/zgloszenia/<int:registration_id>/potwierdz", manage.confirm),
     ("POST", "/zgloszenia/<int:registration_id>/anuluj", manage.cancel),
     ("POST", "/zgloszenia/<int:registration_id>/przenies", manage.move),

@@ -46,6 +46,11 @@ MATRIX = {
     "registrations.confirm": ("POST", "/zgloszenie/potwierdz", ALWAYS(404)),
     "registrations.withdraw": ("GET", "/zgloszenie/wycofaj", ALWAYS(404)),
     "registrations_staff.overview": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy", STAFF),
+    "registrations_staff.waiting_list": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy/grupy/{{group_id}}/oczekujacy",
+                                         STAFF),
+    "registrations_staff.ended_list": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy/grupy/{{group_id}}/zakonczone",
+                                       STAFF),
+    "registrations_staff.meeting_list": ("GET", f"/zespol/konsultacje/{SLUG}/zapisy/spotkania/{{meeting_id}}", STAFF),
     "registrations_staff.confirm_meeting_registration": (
         "POST", "/zespol/zgloszenia-na-spotkania/{meeting_registration_id}/potwierdz",
         {**STAFF, "moderator": 303, "admin": 303}),
