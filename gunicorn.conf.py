@@ -27,11 +27,11 @@ preload_app = True
 
 def post_fork(server, worker):
     """A worker opens its own database connections (none may be inherited from the master)."""
-    from wsgi import app
-    from portal.extensions import db
-
-    with app.app_context():
-        db.engine.dispose(close=False)
+    app = server.app.wsgi()  # the preloaded application (the portal, or the benchmark's "hello")
+    extension = getattr(app, "extensions", {}).get("sqlalchemy")
+    if extension is not None:
+        with app.app_context():
+            extension.engine.dispose(close=False)
 # Trust X-Forwarded-* only from the reverse proxy in front (set to its address).
 forwarded_allow_ips = os.environ.get("WSPOLNIE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 

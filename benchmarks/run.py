@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select
 
-from benchmarks import load
+from benchmarks import load, staff
 from benchmarks.report import BurstResult, Row, format_table, format_verdicts, verdicts
 from benchmarks.seed import SIZES, Seeded, seed
 from benchmarks.servers import (
@@ -123,7 +123,7 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     recreate_database(args.database_url)
     migrate(env)
 
-    from portal import create_app
+    from portal import clock, create_app
     from portal.consultations import view_counter
 
     config = {"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": secret, "MAIL_TRANSPORT": "smtp",
@@ -133,10 +133,12 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     unbatched_app = create_app({**config, "VIEW_COUNT_FLUSH_SECONDS": 0})
     apps += [app, unbatched_app]
     started = time.monotonic()
+    volume = (200, 2_000) if args.smoke else (staff.REGISTRATIONS, staff.LOG_ROWS)  # registrations, log rows
     with app.app_context():
         seeded = seed(size)
+        staff_login = staff.seed_staff_volume(clock.now_utc(), *volume)
     say(f"seeded size {size.name} in {time.monotonic() - started:.1f} s: {seeded.comments:,} comments, "
-        f"{len(seeded.participants):,} participants")
+        f"{len(seeded.participants):,} participants, {volume[0]:,} registrations, {volume[1]:,} log rows")
 
     pages = page_list(seeded, size.big_thread)
     rows = {key: Row(key, label) for key, label, _path in pages}
@@ -185,12 +187,29 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     servers.stop(unbatched)
     check_views(app, seeded.slug, views_before, rows["announcement_unbatched"], failures)
 
+    say("staff pages and exports, one admin, requests one after another")
+    staff_server = servers.start("portal-staff", "wsgi:app", env)
+    [admin] = load.writers_for(app, [staff_login])
+    staff_table = staff.staff_rows(seeded.slug, *volume)
+    for row in staff_table:
+        if not row.export:
+            _status, row.queries = load.count_queries(app, row.path, staff_login)
+        staff.measure(staff_server.base_url, admin.cookie, row)
+        print(f"   {row.label}: {row.status}, p50 {row.p50_ms:.0f} ms, first byte {row.first_byte_ms:.0f} ms, "
+              f"{(row.size or 0) / 1024:.0f} KB", flush=True)
+        if row.status != 200:
+            failures.add(f"{row.path} answered {row.status} to an admin")
+    staff_peak = staff_server.peak_rss_mib()
+    servers.stop(staff_server)
+
     burst_server = servers.start("portal-burst", "wsgi:app", env | {"FLASK_RATELIMIT_ENABLED": "false"})
     burst = run_burst(app, burst_server, seeded, size, failures)
     servers.stop(burst_server)
 
     table_rows = [ceiling, *(rows[key] for key in PAGE_KEYS), *(rows[key] for key, _l, _p in signed_in), post_row]
     print_results(table_rows, ceiling, burst, write_run, args, size)
+    print("\n" + staff.format_staff(staff_table, staff_peak))
+    print(format_verdicts(staff.staff_verdicts(staff_table, staff_peak)))
 
 
 def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
