@@ -68,7 +68,7 @@ def test_a_participant_sees_the_answer_at_their_comment_once_the_report_is_publi
     assert "<script>alert" not in region and "&lt;script&gt;" in region
     assert f'href="/konsultacje/{SLUG}/zmiany#zmiana-2">wprowadzono zmianę: § 2</a>' in region
     post = answered.comments[2]
-    assert f'href="/konsultacje/{SLUG}/raport#k-{post.id}">Ta uwaga w raporcie</a>' in region
+    assert f'href="/konsultacje/{SLUG}/raport?komentarz={post.id}#k-{post.id}">Ta uwaga w raporcie</a>' in region
     # Jan's comment on the same section got no answer yet: nothing under it; replies never get one.
     assert answer_region(html, answered.comments[3]) == ""
     assert answer_region(html, answered.reply) == ""

@@ -192,8 +192,8 @@ def test_residents_see_which_comments_caused_each_change_once_the_report_is_publ
     assert response.status_code == 200
     section_2 = html[html.index('id="zmiana-2"'):html.index('id="zmiana-3"')]
     assert "Wprowadzono w odpowiedzi na uwagi nr 3, 4" in text_of(section_2)
-    assert f'href="/konsultacje/{SLUG}/raport#uwaga-3"' in section_2
-    assert f'href="/konsultacje/{SLUG}/raport#uwaga-4"' in section_2
+    assert f'href="/konsultacje/{SLUG}/raport?uwaga=3#uwaga-3"' in section_2
+    assert f'href="/konsultacje/{SLUG}/raport?uwaga=4#uwaga-4"' in section_2
     assert "Wprowadzono w odpowiedzi na uwagę nr 1" in text_of(html[html.index('id="zmiana-4"'):])
     assert "nr 3" not in text_of(html[html.index('id="zmiana-1"'):html.index('id="zmiana-2"')])
     assert "Fundacja" not in html and uploaded.jan.display_name not in html

@@ -186,7 +186,7 @@ def test_the_offices_answer_shows_only_once_the_report_is_published(client, comm
     text = visible_text(html)
     assert "Odpowiedź urzędu: uwzględniona" in text
     assert "Definicja zostanie <strong>rozszerzona</strong>." in html  # the sanitised justification
-    assert f'href="/konsultacje/program-wspolpracy-2021/raport#k-{second.id}"' in html
+    assert f'href="/konsultacje/program-wspolpracy-2021/raport?komentarz={second.id}#k-{second.id}"' in html
     assert text.count("Odpowiedź urzędu") == 1  # only the answered comment; Jan's answers are not hers
 
 

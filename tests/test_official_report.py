@@ -155,7 +155,7 @@ def test_the_pdf_has_every_comment_with_polish_letters_and_only_absolute_links(a
         assert flat(comment) in text and flat(justification) in text and submitter in text, number
 
     links = link_targets(response.data)
-    assert {f"http://localhost{REPORT}#uwaga-{number}" for number, *_ in ROWS} <= set(links)
+    assert {f"http://localhost{REPORT}?uwaga={number}#uwaga-{number}" for number, *_ in ROWS} <= set(links)
     assert f"http://localhost/konsultacje/{SLUG}/forum/watek/{answered.general.id}" in links
     assert links and all(urlsplit(uri).scheme == "http" and urlsplit(uri).netloc == "localhost" for uri in links)
 

@@ -1,6 +1,12 @@
-"""The moderation log as data: filters, rows in words, pages and CSV (views: records.py)."""
+"""The moderation log as data: filters, rows in words, pages and CSV (views: records.py).
+
+The CSV of a large log (50,000 rows) is never in memory whole: its rows are counted first (the
+export's own log row records the number), then read in batches from a streamed query and written
+as they come; rows added after the count (the export's own among them) are left out.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -235,10 +241,35 @@ def log_page(log_filter: LogFilter, page: int = 1, per_page: int = ROWS_PER_PAGE
     return LogPage([_row(record) for record in records], number, pagination.page_count(total, per_page), total)
 
 
-def log_rows(log_filter: LogFilter) -> list[LogRow]:
-    """Every filtered row (for the CSV): one query."""
-    records = db.session.execute(_rows_query().where(*log_filter.conditions())).all()
-    return [_row(record, external=True) for record in records]
+ROWS_PER_BATCH = 1000  # rows read from the database at a time for the CSV
+
+
+@dataclass
+class LogExport:
+    """The filtered rows taken out as CSV: how many, and the newest one's id (None: no rows)."""
+
+    log_filter: LogFilter
+    rows: int
+    last_id: int | None
+
+
+def log_export(log_filter: LogFilter) -> LogExport:
+    """What an export of the filtered log will hold, counted now: one query."""
+    rows, last_id = db.session.execute(
+        _filtered(select(func.count(AuditLog.id), func.max(AuditLog.id)).select_from(AuditLog), log_filter)).one()
+    return LogExport(log_filter, rows, last_id)
+
+
+def log_rows(export: LogExport) -> Iterator[LogRow]:
+    """The export's rows (none added after it was counted), newest first, read ROWS_PER_BATCH at a
+    time: one query whatever their number."""
+    if export.last_id is None:
+        return
+    records = db.session.execute(
+        _rows_query().where(*export.log_filter.conditions(), AuditLog.id <= export.last_id)
+        .execution_options(yield_per=ROWS_PER_BATCH))
+    for record in records:
+        yield _row(record, external=True)
 
 
 def moderator_choices() -> list[Person]:
@@ -263,13 +294,15 @@ def _local(moment: datetime) -> str:
     return clock.to_local(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def to_csv(rows: list[LogRow]) -> bytes:
-    """The rows as CSV (`portal.spreadsheets`: byte-order mark, comma, RFC 4180; never a formula)."""
+def csv_chunks(rows: Iterable[LogRow]) -> Iterator[bytes]:
+    """The rows as CSV (`portal.spreadsheets`: byte-order mark, comma, RFC 4180; never a formula),
+    in pieces written as the rows come."""
     header = [_("Kiedy (czas polski)"), _("Kto"), _("Działanie"), _("Czego dotyczy"), _("Link"),
               _("Wątek lub konsultacja"), _("Użytkownik, którego dotyczy"), _("Numer konta użytkownika"),
               _("Powód"), _("Przed"), _("Po"), _("Treść przed"), _("Treść po")]
-    return spreadsheets.to_csv(header, ([
-        _local(row.entry.at), row.actor.name if row.actor else _("system"), row.action, row.target,
+    system = _("system")
+    return spreadsheets.csv_chunks(header, ([
+        _local(row.entry.at), row.actor.name if row.actor else system, row.action, row.target,
         row.target_url or "", row.target_detail, row.concerned.name if row.concerned else "",
         str(row.concerned.id) if row.concerned else "", row.entry.reason, row.before, row.after,
         row.body_before, row.body_after if row.body_changed else "",

@@ -17,8 +17,17 @@ from flask_login import current_user
 
 from portal import audit, bad_input, clock, pagination, permissions
 from portal.consultations.lookup import consultation_or_404
-from portal.downloads import file_response
-from portal.moderation.log import SYSTEM, LogFilter, ModerationLog, log_page, log_rows, moderator_choices, to_csv
+from portal.downloads import streamed_response
+from portal.moderation.log import (
+    SYSTEM,
+    LogFilter,
+    ModerationLog,
+    csv_chunks,
+    log_export,
+    log_page,
+    log_rows,
+    moderator_choices,
+)
 from portal.moderation.log_words import ACTION_GROUPS
 from portal.moderation.statistics import MODE_DESCRIPTIONS, transparency_numbers
 from portal import page_cache
@@ -46,12 +55,13 @@ def log_csv():
     log_filter = LogFilter.from_args(request.args)
     if log_filter.errors:  # e.g. a date out of range: no export of something not asked for
         bad_input.refuse(400, " ".join(log_filter.errors.values()))
-    rows = log_rows(log_filter)
+    export = log_export(log_filter)
     # Who took personal data (names, comments' texts) out of the system, and when (GDPR).
     audit.record(current_user._get_current_object(), "moderation_log_exported", ModerationLog(), "",
-                 after={"rows": len(rows), "filter": log_filter.args()})
+                 after={"rows": export.rows, "filter": log_filter.args()})
     stamp = clock.to_local(clock.now_utc()).strftime("%Y-%m-%d")
-    return file_response(to_csv(rows), f"dziennik-moderacji-{stamp}.csv", private=True)
+    # Sent while it is written, its rows read in batches: a log of 50,000 rows is never in memory whole.
+    return streamed_response(csv_chunks(log_rows(export)), f"dziennik-moderacji-{stamp}.csv", private=True)
 
 
 # --- Transparency (public) ---------------------------------------------------------------------

@@ -4,6 +4,10 @@ A "uwaga" is what the report numbers: an approved top-level comment that is not 
 reply (`services.in_report`). Everything else approved — replies and the office's posts — is an
 "odpowiedź" and is counted apart. Pending, rejected and hidden comments count nowhere: the
 public never sees them (a moderator's numbers live in the moderation pages).
+
+The report's own numbers (comments per part of the document and per decision, people and
+organisations) come from one grouped query (`report_numbers`), so its pages cost the same at
+10 and at 10,000 comments; they agree with `services.ReportData`, which counts the rows it read.
 """
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.forum.models import Post, PostState, Thread
-from portal.reports.services import in_report
+from portal.forum.models import DraftSection, Post, PostState, Thread, heading
+from portal.reports.models import Answer, AnsweredComment, Decision
+from portal.reports.services import Selection, in_report
 
 
 @dataclass(frozen=True)
@@ -134,3 +139,121 @@ def outside_report(consultation_id: int) -> OutsideReport:
         .where(Thread.consultation_id == consultation_id)
     ).one()
     return OutsideReport(int(row.replies), int(row.rejected), int(row.hidden))
+
+
+# --- the report's numbers -------------------------------------------------------------------------
+
+@dataclass
+class Part:
+    """A part of the document the report counts comments by: a section of the draft (its thread),
+    the general comments or a participant's thread. Named as a report comment names its part, so
+    the report's filter lists parts as it lists comments (forms.section_key, exports.section_label)."""
+
+    thread: Thread
+    section_number: int | None
+    section_label: str
+    section_title: str
+    by_decision: dict[Decision | None, int] = field(default_factory=dict)  # None: not answered yet
+
+    @property
+    def section_heading(self) -> str:
+        """"Rozdział 1. Postanowienia ogólne", or the thread's title outside sections."""
+        return heading(self.section_label, self.section_title) if self.section_number is not None \
+            else self.thread.title
+
+    @property
+    def comments(self) -> int:
+        return sum(self.by_decision.values())
+
+
+@dataclass
+class ReportNumbers:
+    """The report counted: what `services.ReportData` says of every comment, without reading them."""
+
+    parts: list[Part]
+    accounts: int = 0           # distinct accounts that sent comments (people: 0 when not asked for)
+    organisation_count: int = 0
+    sender_names: list[str] = field(default_factory=list)  # senders staff entered, as typed (distinct)
+
+    @property
+    def total(self) -> int:
+        return sum(part.comments for part in self.parts)
+
+    @property
+    def answered(self) -> int:
+        return self.total - sum(part.by_decision.get(None, 0) for part in self.parts)
+
+    def by_decision(self) -> dict[Decision, int]:
+        return {decision: sum(part.by_decision.get(decision, 0) for part in self.parts) for decision in Decision}
+
+    def by_section(self) -> list[tuple[int | None, str, int]]:
+        """(section number, heading as written, comments) in report order."""
+        counts: dict[tuple[int | None, str], int] = {}
+        for part in self.parts:
+            key = (part.section_number, part.section_heading)
+            counts[key] = counts.get(key, 0) + part.comments
+        return [(number, title, count) for (number, title), count in counts.items()]
+
+    def organisations(self) -> int:
+        return self.organisation_count
+
+    def authors(self) -> int:
+        """People who sent comments: accounts, and the senders staff entered from letters, e-mails and meetings."""
+        return self.accounts + len({" ".join(name.casefold().split()) for name in self.sender_names})
+
+    def listed(self, selection: Selection) -> int:
+        """How many comments `selection` lists."""
+        listed = 0
+        for part in self.parts:
+            if selection.thread_id not in (None, part.thread.id) \
+                    or selection.section_number not in (None, part.section_number):
+                continue
+            for decision, count in part.by_decision.items():
+                if selection.unanswered_only and decision is not None:
+                    continue
+                if selection.decision and (decision is None or decision.value != selection.decision):
+                    continue
+                listed += count
+        return listed
+
+
+NAMES_SEPARATOR = "\x1f"  # the unit separator: typed names never hold it
+
+
+def report_numbers(consultation_id: int, people: bool = True) -> ReportNumbers:
+    """The report's comments counted per part and decision and (`people`) the people and
+    organisations who sent them: one query (narrow groups, then their threads and sections; the
+    people as subqueries, three more passes over the comments, which the workspace does without)."""
+    def of_report(*columns):
+        return select(*columns).select_from(Post).join(Thread, Thread.id == Post.thread_id) \
+            .where(*in_report(consultation_id))
+
+    groups = (of_report(Post.thread_id, Answer.decision, func.count(Post.id).label("comments"))
+              .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
+              .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
+              .group_by(Post.thread_id, Answer.decision)).subquery("groups")
+    counted = []
+    if people:
+        names = (of_report(Post.submitter_name.label("name"))
+                 .where(Post.author_id.is_(None), Post.submitter_name.is_not(None), Post.submitter_name != "")
+                 .distinct()).subquery("names")
+        # Scalar subqueries: each is run once (an InitPlan), whatever the plan of the rest.
+        counted = [of_report(func.count(func.distinct(Post.author_id))).scalar_subquery(),
+                   of_report(func.count(func.distinct(Post.organisation_id))).scalar_subquery(),
+                   select(func.aggregate_strings(names.c.name, NAMES_SEPARATOR)).scalar_subquery()]
+    rows = db.session.execute(
+        select(Thread, DraftSection.number, DraftSection.label, DraftSection.title, groups.c.decision,
+               groups.c.comments, *counted)
+        .select_from(groups).join(Thread, Thread.id == groups.c.thread_id)
+        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .order_by(func.coalesce(DraftSection.number, 0), Thread.id)
+    ).all()
+    parts: dict[int, Part] = {}
+    for thread, section_number, section_label, section_title, decision, count, *_people in rows:
+        part = parts.setdefault(thread.id, Part(thread, section_number, section_label or "", section_title or ""))
+        part.by_decision[Decision(decision) if decision is not None else None] = count
+    if not rows or not people:
+        return ReportNumbers(list(parts.values()))
+    accounts, organisations, sender_text = rows[0][-3:]
+    return ReportNumbers(list(parts.values()), int(accounts or 0), int(organisations or 0),
+                         sender_text.split(NAMES_SEPARATOR) if sender_text else [])

@@ -9,12 +9,17 @@ CSV and XLSX are written by `portal.spreadsheets` (UTF-8 CSV with a byte-order m
 separated, as the portal's other CSV exports; Excel users get the XLSX file), which passes every
 value through `safe_cell`, so a comment such as "=SUM(A1:A9)" is shown as text and never run as
 a formula. JSON keeps the texts exactly as typed (it is not a spreadsheet).
+
+The files are made in pieces from the comments as they are read (`export_rows`) and sent while
+they are written, never all in memory; `table` and `to_json` are the same table and document
+in one piece, from the report's data.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from portal import spreadsheets
@@ -72,29 +77,77 @@ def columns() -> list[Column]:
 WIDTHS = (8, 28, 28, 14, 60, 22, 60, 12, 24, 28)
 
 
+def header() -> list[str]:
+    return [spreadsheets.cell(col.title) for col in columns()]
+
+
+def rows(comments: Iterable[ReportComment]) -> Iterator[list]:
+    """One row per comment, as they come, every value already through `spreadsheets.cell`."""
+    cols = columns()
+    for comment in comments:
+        yield [spreadsheets.cell(col.value(comment)) for col in cols]
+
+
 def table(data: ReportData) -> tuple[list[str], list[list]]:
     """Header and rows, every value already through `spreadsheets.cell`."""
-    cols = columns()
-    return spreadsheets.safe_table([col.title for col in cols],
-                                   ([col.value(comment) for col in cols] for comment in data.comments))
+    return header(), list(rows(data.comments))
 
 
-def to_csv(data: ReportData) -> bytes:
-    return spreadsheets.to_csv(*table(data))
+def csv_chunks(comments: Iterable[ReportComment]) -> Iterator[bytes]:
+    """The table as CSV, in pieces written as the comments come."""
+    return spreadsheets.csv_chunks(header(), rows(comments))
 
 
-def to_xlsx(data: ReportData, sheet_title: str) -> bytes:
-    return spreadsheets.to_xlsx(*table(data), sheet_title, widths=WIDTHS, wrap_text=True)
+def xlsx_chunks(comments: Iterable[ReportComment], sheet_title: str) -> Iterator[bytes]:
+    """The table as one XLSX sheet, in pieces of the file written as the comments come."""
+    return spreadsheets.xlsx_chunks(header(), rows(comments), sheet_title, widths=WIDTHS, wrap_text=True)
 
 
 def to_json(consultation: Consultation, report: Report | None, data: ReportData, report_url: str) -> dict:
+    return _document(consultation, report, report_url, [_comment_data(comment) for comment in data.comments])
+
+
+def _document(consultation: Consultation, report: Report | None, report_url: str, comments: list) -> dict:
     published_at = report.published_at if report is not None else None
     return {
         "consultation": {"slug": consultation.slug, "title": consultation.title},
         "report_url": report_url,
         "published_at": published_at.isoformat() if published_at else None,
-        "comments": [_comment_data(comment) for comment in data.comments],
+        "comments": comments,
     }
+
+
+JSON_CHUNK_CHARACTERS = 64 * 1024  # a streamed JSON's pieces: about this long, whole comments each
+
+
+def json_chunks(consultation: Consultation, report: Report | None, comments: Iterable[ReportComment],
+                report_url: str) -> Iterator[bytes]:
+    """`to_json`'s document as `jsonify` writes it outside debug mode (the app's JSON settings:
+    keys sorted, compact, a final newline), in pieces written as the comments come.
+
+    What surrounds the comments is written now, from the consultation and report as loaded."""
+    # The document with no comments, cut where they go. Inside a JSON string a quote is always
+    # escaped, so the cut can only fall at the key itself.
+    before, after = _dumps(_document(consultation, report, report_url, [])).split('"comments":[]', 1)
+    return _json_pieces(before + '"comments":[', comments, "]" + after + "\n")
+
+
+def _json_pieces(before: str, comments: Iterable[ReportComment], after: str) -> Iterator[bytes]:
+    yield before.encode("utf-8")  # the download starts before the comments are read
+    pieces, size = [], 0
+    for index, comment in enumerate(comments):
+        piece = ("," if index else "") + _dumps(_comment_data(comment))
+        pieces.append(piece)
+        size += len(piece)
+        if size >= JSON_CHUNK_CHARACTERS:
+            yield "".join(pieces).encode("utf-8")
+            pieces, size = [], 0
+    pieces.append(after)
+    yield "".join(pieces).encode("utf-8")
+
+
+def _dumps(value) -> str:
+    return current_app.json.dumps(value, separators=(",", ":"))
 
 
 def _comment_data(comment: ReportComment) -> dict:

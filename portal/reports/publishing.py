@@ -37,16 +37,22 @@ from portal.reports.services import (
 
 
 @dataclass
-class ReportView:
-    """What the report's pages show: the consultation (with its phases), the report row, the comments."""
+class ShownReport:
+    """A report the current visitor may read: the consultation (with its phases) and the report row."""
 
     consultation: Consultation
     report: Report | None
-    data: ReportData
 
     @property
     def is_published(self) -> bool:
         return self.report is not None and self.report.is_published
+
+
+@dataclass
+class ReportView(ShownReport):
+    """What the report's files show: the report with every comment."""
+
+    data: ReportData
 
 
 class ReportTooEarly(Exception):
@@ -75,9 +81,18 @@ class Publication:
 # --- reading ----------------------------------------------------------------------------------
 
 def report_to_show(slug: str) -> ReportView:
-    """The report for the current visitor: public once published, staff also before (preview); else 404.
+    """The report for the current visitor with every comment (`report_shown`'s rule; else 404).
 
     Three queries: the consultation with its phases and the report row, the comments (two).
+    """
+    shown = report_shown(slug)
+    return ReportView(shown.consultation, shown.report, report_comments(shown.consultation.id))
+
+
+def report_shown(slug: str) -> ShownReport:
+    """The report for the current visitor: public once published, staff also before (preview); else 404.
+
+    One query: the consultation with its phases and the report row (the page reads its comments a page at a time).
     """
     row = db.session.execute(
         select(Consultation, Report).outerjoin(Report, Report.consultation_id == Consultation.id)
@@ -88,7 +103,7 @@ def report_to_show(slug: str) -> ReportView:
     consultation, report = row
     if not (report is not None and report.is_published) and not permissions.is_staff():
         abort(404)
-    return ReportView(consultation, report, report_comments(consultation.id))
+    return ShownReport(consultation, report)
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -189,7 +204,7 @@ def versions(consultation_id: int) -> list[tuple[int, datetime]]:
 
 def version_to_show(slug: str, number: int) -> tuple[Consultation, ReportVersion, dict]:
     """A kept version of the report, for whoever may read the report; else 404."""
-    view = report_to_show(slug)
+    view = report_shown(slug)
     version = db.session.scalar(select(ReportVersion).where(
         ReportVersion.consultation_id == view.consultation.id, ReportVersion.number == number))
     if version is None:
@@ -214,7 +229,7 @@ def _notify_participants_once(consultation: Consultation, data: ReportData, now:
     link = url_for("reports.report", slug=consultation.slug, _external=True)
     people = participants_to_tell(consultation.id)
     for person in people:
-        comments = [(number, url_for("reports.report", slug=consultation.slug, _anchor=f"uwaga-{number}",
+        comments = [(number, url_for("reports.report", slug=consultation.slug, uwaga=number, _anchor=f"uwaga-{number}",
                                      _external=True)) for number in numbers.get(person.id, [])]
         mail.queue(person.email, "report_published", consultation=consultation, link=link, comments=comments)
     return len(people)

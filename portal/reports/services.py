@@ -7,15 +7,21 @@ section), the same on every page that shows them. The first publication stores t
 (`Post.report_number`); a comment that enters the report later (approved late, shown again,
 entered by staff) gets the next free number when it enters (`number_late_comment`), so later
 comments have later numbers and nobody's number moves.
+
+The pages read a page at a time (`comments_page`, `select_comments`): one query numbers every
+comment of the report with window functions over narrow rows (no texts) — the same numbers as
+`report_comments`, which the files and the publication still use — and reads the texts, answers
+and changes of only the comments asked for. A comment keeps its number on whatever page it is.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import contains_eager
 
+from portal import pagination
 from portal.extensions import db
 from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, Thread, heading, reference
 from portal.reports.models import Answer, AnsweredComment, ChangeLink, Decision, FinalSection, Report
@@ -34,6 +40,10 @@ class ReportComment:
     changed_labels: list[str] = field(default_factory=list)  # the same sections named as written
     section_label: str = ""      # as written: "Rozdział 1", "§ 3" ("" outside sections)
     paragraph_label: str = ""    # as written: "§ 1", "ust. 2", "pkt 3" ("" when on the whole section)
+    # Read by `select_comments` only:
+    place: int | None = None     # its place in the list shown (None: outside the filters)
+    sharing: int = 0             # how many comments have its answer, itself included
+    sharing_numbers: list[int] = field(default_factory=list)  # the first of them, when asked for
 
     @property
     def section_heading(self) -> str:
@@ -197,3 +207,156 @@ def report_for_update(consultation_id: int) -> Report:
         report = Report(consultation_id=consultation_id)
         db.session.add(report)
     return report
+
+
+# --- a page at a time ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Selection:
+    """Which of the report's comments a list shows (the filters of the report and the workspace).
+
+    Only the list is narrowed: numbers, and "jak w uwadze N", stay those of the whole report.
+    """
+
+    thread_id: int | None = None        # one thread: a section's, the general comments', a participant's
+    section_number: int | None = None   # one section of the draft
+    decision: str | None = None         # one decision (Decision value)
+    unanswered_only: bool = False
+
+    def conditions(self) -> list:
+        """SQL conditions on Post joined to DraftSection, AnsweredComment (and Answer for a decision)."""
+        conditions = []
+        if self.thread_id is not None:
+            conditions.append(Post.thread_id == self.thread_id)
+        if self.section_number is not None:
+            conditions.append(DraftSection.number == self.section_number)
+        if self.decision:
+            conditions.append(Answer.decision == self.decision)
+        if self.unanswered_only:
+            conditions.append(AnsweredComment.answer_id.is_(None))
+        return conditions
+
+
+def _numbered(consultation_id: int, selection: Selection, sharing_numbers: int = 0):
+    """Every comment of the report as a subquery of narrow rows (no texts): its number as
+    `report_comments` gives it, its place in `selection` (`chosen` 1 when in it), the number of the
+    first comment with the same answer, how many have it and (`sharing_numbers` > 0) the first
+    numbers among them ("3,5,9"). Two sorts of narrow rows: in report order, then by answer."""
+    conditions = selection.conditions()
+    chosen = case((and_(*conditions), 1), else_=0) if conditions else literal(1)
+    in_order = {"order_by": REPORT_ORDER}
+    ranked = (
+        select(Post.id.label("post_id"), AnsweredComment.answer_id.label("answer_id"),
+               Post.report_number.label("report_number"),
+               func.row_number().over(**in_order).label("position"),
+               func.count(Post.report_number).over().label("stored"),
+               func.max(Post.report_number).over().label("last_given"),
+               # Comments not numbered yet up to this one: after a publication they follow the highest number.
+               func.count(case((Post.report_number.is_(None), 1))).over(**in_order).label("late"),
+               chosen.label("chosen"), func.sum(chosen).over(**in_order).label("place"))
+        .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
+        .where(*in_report(consultation_id))
+    )
+    if selection.decision:
+        ranked = ranked.outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
+    r = ranked.subquery("ranked").c
+    number = case((r.report_number.is_not(None), r.report_number), (r.stored == 0, r.position),
+                  else_=r.last_given + r.late)
+    n = select(r.post_id, r.answer_id, r.position, number.label("number"), r.chosen, r.place).subquery("numbered").c
+    same_answer = {"partition_by": n.answer_id, "order_by": n.position}
+    listed = select(n.post_id, n.answer_id, n.position, n.number, n.chosen, n.place,
+                    func.first_value(n.number).over(**same_answer).label("first_number"),
+                    func.row_number().over(**same_answer).label("rank_in_answer"),
+                    func.count().over(partition_by=n.answer_id).label("sharing")).subquery("listed")
+    if not sharing_numbers:
+        return listed
+    c = listed.c
+    first = case((c.rank_in_answer <= sharing_numbers, cast(c.number, String)))
+    return select(listed, func.aggregate_strings(first, ",").over(partition_by=c.answer_id)
+                  .label("sharing_numbers")).subquery("shared")
+
+
+def select_comments(consultation_id: int, selection: Selection = Selection(), *,
+                    places: tuple[int, int] | None = None, post_ids=(), numbers=(),
+                    sharing_numbers: int = 0) -> list[ReportComment]:
+    """The comments at `places` (first, last) of the selection, and those named by id or by report
+    number (wherever they are), in report order: one query, whatever the size of the report.
+
+    `sharing_numbers`: give each comment the numbers of the first that many comments with its answer.
+    """
+    from portal.reports.annotations import changed_sections, changed_sections_column
+
+    listed = _numbered(consultation_id, selection, sharing_numbers)
+    c = listed.c
+    wanted = []
+    if places is not None:
+        wanted.append(and_(c.chosen == 1, c.place.between(*places)))
+    if post_ids:
+        wanted.append(c.post_id.in_(list(post_ids)))
+    if numbers:
+        wanted.append(c.number.in_(list(numbers)))
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        select(Post, DraftSection.number, DraftSection.title, Answer, DraftSection.label, DraftParagraph.label,
+               c.number, c.chosen, c.place, c.first_number, c.sharing,
+               c.sharing_numbers if sharing_numbers else literal(None), changed_sections_column())
+        .join(listed, c.post_id == Post.id)
+        .join(Post.thread)
+        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
+        .outerjoin(DraftParagraph, (DraftParagraph.section_id == DraftSection.id)
+                   & (DraftParagraph.number == Post.paragraph_number))
+        .outerjoin(Post.organisation)
+        .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
+        .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
+        .options(contains_eager(Post.thread), contains_eager(Post.organisation))
+        .where(or_(*wanted))
+        .order_by(c.position)
+    ).all()
+    comments = []
+    for (post, section_number, section_title, answer, section_label, paragraph_label,
+         number, chosen, place, first_number, sharing, first_numbers, changed) in rows:
+        sections = changed_sections(changed)
+        comments.append(ReportComment(
+            number=number, post=post, thread=post.thread, section_number=section_number,
+            section_title=section_title if section_number is not None else post.thread.title,
+            answer=answer, shared_with=first_number if answer is not None and first_number != number else None,
+            changed_sections=[section.number for section in sections],
+            changed_labels=[section.label for section in sections],
+            section_label=section_label or "", paragraph_label=paragraph_label or "",
+            place=place if chosen else None, sharing=sharing or 0 if answer is not None else 0,
+            sharing_numbers=sorted(int(shared) for shared in first_numbers.split(","))
+            if answer is not None and first_numbers else []))
+    return comments
+
+
+@dataclass
+class CommentPage(pagination.Paged):
+    """A page of the report's comments (`?strona=`), as the report and the workspace show them."""
+
+    comments: list[ReportComment]
+    number: int
+    pages: int
+    listed: int   # comments in the selection, on every page
+
+    def holds(self, number: int) -> bool:
+        """Whether the comment with this report number is on this page."""
+        return any(comment.number == number for comment in self.comments)
+
+
+def page_holding(place: int, per_page: int) -> int:
+    """The page on which the comment at `place` (1-based) of a list is."""
+    return (place - 1) // per_page + 1
+
+
+def comments_page(consultation_id: int, selection: Selection, number: int, per_page: int, listed: int,
+                  pinned=(), sharing_numbers: int = 0) -> CommentPage:
+    """Page `number` of the selection (which holds `listed` comments, counted beforehand), moved into
+    its pages; `pinned` comments (ids) come too, in their places, wherever they are: one query."""
+    number = pagination.clamped(number, listed, per_page)
+    first = pagination.offset(number, per_page) + 1
+    comments = select_comments(consultation_id, selection, places=(first, first + per_page - 1), post_ids=pinned,
+                               sharing_numbers=sharing_numbers)
+    return CommentPage(comments, number, pagination.page_count(listed, per_page), listed)
