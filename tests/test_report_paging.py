@@ -1,6 +1,6 @@
 """The report and the answer workspace at thousands of comments (issue 20): a page at a time.
 
-Both pages show one page of comments (`?strona=`; 100 in the report, 50 in the workspace) with the
+Both pages show one page of comments (`?strona=`; 50 in the report, 25 in the workspace) with the
 numbers of the whole report, and count their totals with GROUP BY (`counts.report_numbers`), so
 they cost the same few queries and stay small whatever the number of comments. The workspace's
 forms carry the filters and the page, and go back to the page and the comment they came from.

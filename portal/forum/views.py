@@ -4,7 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
 
-from portal import clock, page_versions, pagination, permissions
+from portal import clock, pagination, permissions
 from portal.bad_input import bounded_int
 from portal.consultations.models import Consultation, PhaseKind, phase_of
 from portal.consultations.lookup import consultation_or_404
@@ -47,7 +47,6 @@ def _thread_reader(user, slug: str, thread_id: int) -> page_cache.Reader | None:
     """
     theirs = and_(Post.thread_id == thread_id, Post.author_id == user.id)
     row = db.session.execute(select(
-        page_versions.current().label("version"),
         exists().where(Subscription.user_id == user.id, Subscription.thread_id == thread_id).label("following"),
         exists().where(theirs, or_(Post.state.not_in((PostState.APPROVED, PostState.HIDDEN)),
                                    Post.proposed_at.is_not(None))).label("unseen"),
@@ -56,7 +55,7 @@ def _thread_reader(user, slug: str, thread_id: int) -> page_cache.Reader | None:
         return None
     organisation = user.organisation
     slots = {f"u{user.id}"} | ({"follow"} if row.following else set()) | ({"org"} if organisation else set())
-    return page_cache.Reader(row.version or 0, frozenset(slots),
+    return page_cache.Reader(user.page_version, frozenset(slots),  # the version came with the user
                              {page_cache.ORGANISATION: organisation.name} if organisation else {})
 
 

@@ -31,7 +31,7 @@ from portal.reports.services import ReportComment, Selection, comments_page, pag
 from portal.reports.workspace_forms import AnswerForm, JointAnswerForm, SameAnswerForm
 from portal.web import flash_outcome
 
-PER_PAGE = 50
+PER_PAGE = 25
 SHARING_SHOWN = 10  # numbers named in "Tę samą odpowiedź ma też: …"; past them, how many more
 
 

@@ -51,7 +51,7 @@ def _private(response):
 
 # --- the public report and its files ----------------------------------------------------------
 
-REPORT_PAGE_SIZE = 100  # comments in a page of the report's table
+REPORT_PAGE_SIZE = 50  # comments in a page of the report's table
 
 
 @page_cache.shared_with_anonymous_readers()
