@@ -112,11 +112,12 @@ def in_report(consultation_id: int) -> tuple:
             Post.state == PostState.APPROVED, Post.is_official.is_(False))
 
 
-def report_comments(consultation_id: int) -> ReportData:
-    """All approved top-level comments with thread, section, organisation and answer: two queries."""
-    rows = db.session.execute(
-        select(Post, DraftSection.number, DraftSection.title, Answer, DraftSection.label,
-               DraftParagraph.label)
+def comment_rows(*columns):
+    """A comment with what the report shows of it — its thread, section and paragraph (as written),
+    organisation and answer — and any `columns`; the caller says which comments and in what order."""
+    return (
+        select(Post, DraftSection.number, DraftSection.title, Answer, DraftSection.label, DraftParagraph.label,
+               *columns)
         .join(Post.thread)
         .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
         .outerjoin(DraftParagraph, (DraftParagraph.section_id == DraftSection.id)
@@ -125,18 +126,28 @@ def report_comments(consultation_id: int) -> ReportData:
         .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
         .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
         .options(contains_eager(Post.thread), contains_eager(Post.organisation))
-        .where(*in_report(consultation_id))
-        .order_by(*REPORT_ORDER)
-    ).all()
-    changes, change_labels = _change_links(consultation_id)
+    )
+
+
+def report_comments(consultation_id: int) -> ReportData:
+    """All approved top-level comments with thread, section, organisation and answer: two queries."""
+    rows = db.session.execute(
+        comment_rows().where(*in_report(consultation_id)).order_by(*REPORT_ORDER)).all()
     stored = [post.report_number for post, *_rest in rows if post.report_number is not None]
-    last_given = max(stored, default=0)
-    comments, first_with_answer = [], {}
+    return ReportData(list(numbered_comments(rows, max(stored, default=None), *_change_links(consultation_id))))
+
+
+def numbered_comments(rows, last_given: int | None, changes: dict, change_labels: dict):
+    """`comment_rows()` in report order as ReportComments with their numbers: a stored number stays;
+    before the first publication (`last_given` None) the place in the report is the number; after
+    it, a comment not numbered yet comes after the rest. A comment sharing an answer with an
+    earlier one names it (`shared_with`)."""
+    first_with_answer: dict[int, int] = {}
     for position, (post, section_number, section_title, answer, section_label, paragraph_label) in enumerate(
             rows, start=1):
         if post.report_number is not None:
             number = post.report_number
-        elif not stored:
+        elif last_given is None:
             number = position  # before the first publication: provisional, the place in the report
         else:  # not numbered yet after publication (normally numbered as it entered): after the rest
             last_given += 1
@@ -150,8 +161,7 @@ def report_comments(consultation_id: int) -> ReportData:
         if answer is not None:
             first = first_with_answer.setdefault(answer.id, number)
             comment.shared_with = first if first != number else None
-        comments.append(comment)
-    return ReportData(comments)
+        yield comment
 
 
 def fix_numbers(data: ReportData) -> None:
@@ -300,18 +310,9 @@ def select_comments(consultation_id: int, selection: Selection = Selection(), *,
     if not wanted:
         return []
     rows = db.session.execute(
-        select(Post, DraftSection.number, DraftSection.title, Answer, DraftSection.label, DraftParagraph.label,
-               c.number, c.chosen, c.place, c.first_number, c.sharing,
-               c.sharing_numbers if sharing_numbers else literal(None), changed_sections_column())
+        comment_rows(c.number, c.chosen, c.place, c.first_number, c.sharing,
+                     c.sharing_numbers if sharing_numbers else literal(None), changed_sections_column())
         .join(listed, c.post_id == Post.id)
-        .join(Post.thread)
-        .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
-        .outerjoin(DraftParagraph, (DraftParagraph.section_id == DraftSection.id)
-                   & (DraftParagraph.number == Post.paragraph_number))
-        .outerjoin(Post.organisation)
-        .outerjoin(AnsweredComment, AnsweredComment.post_id == Post.id)
-        .outerjoin(Answer, Answer.id == AnsweredComment.answer_id)
-        .options(contains_eager(Post.thread), contains_eager(Post.organisation))
         .where(or_(*wanted))
         .order_by(c.position)
     ).all()
