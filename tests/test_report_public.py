@@ -329,9 +329,7 @@ def test_the_report_page_costs_the_same_queries_for_10_and_2000_comments(app, co
 
     make_comments(consultation_id, general, anna, 5)
     small = cost()
-    started = time.monotonic()
     make_comments(consultation_id, section, jan, 1990)
-    assert time.monotonic() - started < 10
     # The consultation, the report row, the comments (two), what the table leaves out; +1 signed in.
     assert cost() == small <= (6 if viewer == "moderator" else 5)
     assert len(rows_of(app.test_client().get(REPORT).get_data(as_text=True))) == views.REPORT_PAGE_SIZE  # a page of them
