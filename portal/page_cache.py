@@ -112,29 +112,11 @@ def shared_with_anonymous_readers(on_hit=None, participants=None):
                 if participants is not None and _may_share_with_participant():
                     reader = participants(current_user._get_current_object(), **kwargs)
                     if reader is not None:
-                        return _serve_participant(view, args, kwargs, reader, on_hit)
+                        return _serve_shared(view, args, kwargs,
+                                             f"pp1:{reader.version}:{get_locale()}:{request.full_path}", on_hit, reader)
                 return view(*args, **kwargs)
             # "page2": entries also hold their placeholder; a shared Redis may still hold old ones.
-            key = f"page2:{get_locale()}:{request.full_path}"
-            entry = cache.get(key)
-            if entry is not None:
-                body, mimetype, meta, placeholder = entry
-                if on_hit is not None:
-                    on_hit(meta, **kwargs)
-                return _personalised(body, mimetype, placeholder)
-            placeholder = _new_placeholder()
-            g.csrf_placeholder, g.page_cache_meta = placeholder, {}
-            try:
-                response = current_app.make_response(view(*args, **kwargs))
-            finally:
-                g.csrf_placeholder = None
-            if response.status_code != 200 or response.direct_passthrough:
-                return response
-            body = response.get_data(as_text=True)
-            if _may_share() and not _holds_a_real_token(body):
-                cache.set(key, (body, response.mimetype, g.page_cache_meta, placeholder),
-                          timeout=current_app.config["PAGE_CACHE_SECONDS"])
-            return _personalised(body, response.mimetype, placeholder)
+            return _serve_shared(view, args, kwargs, f"page2:{get_locale()}:{request.full_path}", on_hit)
         return serve
     return decorator
 
@@ -165,31 +147,35 @@ def as_participant(user_id: int):
     return user
 
 
-def _serve_participant(view, args, kwargs, reader: Reader, on_hit):
-    key = f"pp1:{reader.version}:{get_locale()}:{request.full_path}"
+def _serve_shared(view, args, kwargs, key: str, on_hit, reader: Reader | None = None):
+    """The page under `key` from the cache, or rendered and kept there: for anonymous readers, or
+    (`reader`) rendered for the stand-in participant and filled in for this one."""
     entry = cache.get(key)
     if entry is not None:
         body, mimetype, meta, placeholder = entry
         if on_hit is not None:
             on_hit(meta, **kwargs)
-        return _personalised(_filled(body, meta, reader), mimetype, placeholder)
+        return _personalised(_filled(body, meta, reader) if reader else body, mimetype, placeholder)
     placeholder = _new_placeholder()
-    reader_user = g._login_user
-    g.csrf_placeholder, g.page_cache_meta, g.page_cache_slots = placeholder, {}, {}
-    g._login_user = stand_in()
+    g.csrf_placeholder, g.page_cache_meta = placeholder, {}
+    if reader is not None:
+        reader_user, g._login_user, g.page_cache_slots = g._login_user, stand_in(), {}
     try:
         response = current_app.make_response(view(*args, **kwargs))
     finally:
-        g._login_user = reader_user
         g.csrf_placeholder = None
-        slots = g.pop("page_cache_slots", {})
+        if reader is not None:
+            g._login_user = reader_user
+            g.page_cache_meta["slots"] = g.pop("page_cache_slots", {})
     if response.status_code != 200 or response.direct_passthrough:
-        return view(*args, **kwargs)  # an error page or a redirect: the reader's own
+        # An error page or a redirect is not kept; a participant's is rendered as their own.
+        return response if reader is None else view(*args, **kwargs)
     body = response.get_data(as_text=True)
-    meta = {**g.page_cache_meta, "slots": slots}
-    if not _holds_a_real_token(body):
-        cache.set(key, (body, response.mimetype, meta, placeholder), timeout=current_app.config["PAGE_CACHE_SECONDS"])
-    return _personalised(_filled(body, meta, reader), response.mimetype, placeholder)
+    if (reader is not None or _may_share()) and not _holds_a_real_token(body):
+        cache.set(key, (body, response.mimetype, g.page_cache_meta, placeholder),
+                  timeout=current_app.config["PAGE_CACHE_SECONDS"])
+    return _personalised(_filled(body, g.page_cache_meta, reader) if reader else body, response.mimetype,
+                         placeholder)
 
 
 def _filled(body: str, meta: dict, reader: Reader) -> str:
