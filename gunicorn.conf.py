@@ -32,6 +32,9 @@ def post_fork(server, worker):
     if extension is not None:
         with app.app_context():
             extension.engine.dispose(close=False)
+# No control socket: gunicorn 27 opens one at a fixed path (~/.gunicorn/gunicorn.ctl) that every
+# instance on the machine would share, and the portal is managed by signals (systemd, `kill -HUP`).
+control_socket_disable = True
 # Trust X-Forwarded-* only from the reverse proxy in front (set to its address).
 forwarded_allow_ips = os.environ.get("WSPOLNIE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
