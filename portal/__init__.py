@@ -26,6 +26,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.url_map.converters["int"] = bad_input.DatabaseIdConverter  # ids beyond INTEGER: 404
     _bind_extensions(app)
+    from portal import database
+
+    database.init_app(app)  # connections pinged after idling, not before every use
     bad_input.init_app(app)  # NUL bytes, page numbers: 4xx before any view
     _register_blueprints(app)
 
@@ -146,15 +149,14 @@ def _bind_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         """The cookie names "<id>.<session version>"; an old version (after logout) is refused."""
-        user_key, _, version = user_id.partition(".")
-        if not (user_key.isdigit() and version.isdigit()):
-            return None
+        from portal.accounts.sessions import is_current, login_key
         from portal.moderation.queue_count import user_with_queue_count
 
-        user = user_with_queue_count(int(user_key))
-        if user is None or user.session_version != int(version) or not user.is_active:
+        key = login_key(user_id)
+        if key is None:
             return None
-        return user
+        user = user_with_queue_count(key[0])
+        return user if is_current(user, key[1]) else None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,7 +9,10 @@ from datetime import timedelta
 class Defaults:
     # SQLALCHEMY_DATABASE_URI defaults to a SQLite file in instance/ (set in create_app,
     # because it needs the instance path).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection unused for this many seconds is pinged before it is handed out (portal/
+    # database.py); None: never. `"pool_pre_ping": True` above pings before every use instead.
+    DATABASE_PING_AFTER_IDLE = 10
     # PostgreSQL only (added to SQLALCHEMY_ENGINE_OPTIONS in create_app; SQLite is unaffected):
     # seconds to wait for a connection (libpq's connect_timeout, at least 2), for one statement
     # (server-side statement_timeout, 0: none) and for a free connection from the pool.

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal import page_versions
+from portal import clock, page_versions
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, Subscription
@@ -90,7 +90,7 @@ def test_each_reader_sees_on_the_shared_page_exactly_their_own_page(app, comment
             assert shared["anna"].count(">Edytuj</a>") == 1 and ">Edytuj</a>" not in shared["piotr"]
 
 
-def test_a_shared_page_costs_a_participant_one_or_two_queries(app, commented, readers, count_queries):
+def test_a_shared_page_costs_a_participant_one_query(app, commented, readers, count_queries):
     url, announcement = thread_url(commented), f"/konsultacje/{SLUG}"
     first, client = client_of(app, readers["piotr"]), client_of(app, readers["ola"])
     first.get(url)  # rendered once, for everybody
@@ -98,7 +98,7 @@ def test_a_shared_page_costs_a_participant_one_or_two_queries(app, commented, re
     with count_queries() as queries:
         html = client.get(url).get_data(as_text=True)
     assert "Prosimy o <strong>dłuższe</strong> terminy" in html
-    assert queries.count == 2  # the account with the page version (flask-login), the reader's state
+    assert queries.count == 1  # the account, the page version and the reader's state of the thread, together
     with count_queries() as queries:
         client.get(announcement)
     assert queries.count <= 2  # the account with the page version (and the batched view count, now and then)
@@ -118,6 +118,36 @@ def test_staff_and_a_reader_with_a_comment_waiting_get_a_page_of_their_own(app, 
     moderator = client_of(app, commented.moderator)
     html = moderator.get(url).get_data(as_text=True)
     assert "Czekam na moderację." in html and "Narzędzia moderatora" in html
+
+
+@pytest.mark.parametrize("change", ["session ended", "blocked", "erased", "unverified", "made a moderator"])
+def test_an_account_changed_elsewhere_gets_its_new_page_at_once(app, commented, readers, frozen_clock, change):
+    """The reader is read from the database on every request, not remembered: a block, the end of
+    every session (log out everywhere), an erasure or a new role counts from the next page."""
+    frozen_clock.set_local(IN_WINDOW)
+    url = thread_url(commented)
+    piotr, ola = client_of(app, readers["piotr"]), client_of(app, readers["ola"])
+    piotr.get(url)  # the shared page exists
+    assert "Przestań obserwować wątek" in ola.get(url).get_data(as_text=True)
+    user = db.session.get(type(readers["ola"]), readers["ola"].id)
+    if change == "session ended":
+        user.session_version += 1
+    elif change == "blocked":
+        user.blocked_at = clock.now_utc()
+    elif change == "erased":
+        user.deleted_at = clock.now_utc()
+    elif change == "unverified":
+        user.email_verified_at = None
+    else:
+        user.role = "moderator"
+    db.session.commit()
+    shared = ola.get(url).get_data(as_text=True)
+    assert without_tokens(shared) == without_tokens(fresh(app, ola, url))
+    assert "Przestań obserwować wątek" not in shared or change in ("blocked", "unverified", "made a moderator")
+    if change in ("session ended", "erased"):
+        assert "Zaloguj się" in shared and readers["ola"].display_name not in shared
+    if change == "made a moderator":
+        assert "Narzędzia moderatora" in shared
 
 
 def test_a_new_comment_and_a_reply_are_on_the_shared_page_at_once(app, commented, readers):

@@ -23,9 +23,9 @@ def test_a_visit_counts_once_and_the_page_shows_the_new_number(client, torun):
 
 def test_the_same_browser_session_within_30_minutes_counts_once(client, torun, frozen_clock):
     frozen_clock.set_local("2020-09-20 12:00:00")
-    client.get(ANNOUNCEMENT, headers=BROWSER)
+    assert "Set-Cookie" in client.get(ANNOUNCEMENT, headers=BROWSER).headers  # the view noted in the session
     frozen_clock.set_local("2020-09-20 12:29:59")
-    client.get(ANNOUNCEMENT, headers=BROWSER)
+    assert "Set-Cookie" not in client.get(ANNOUNCEMENT, headers=BROWSER).headers  # nothing new to note: no new cookie
     assert views() == 7018
     frozen_clock.set_local("2020-09-20 12:30:00")
     client.get(ANNOUNCEMENT, headers=BROWSER)

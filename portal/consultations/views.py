@@ -11,7 +11,7 @@ from portal.extensions import cache, limiter
 from portal.reports import counts
 
 
-@page_cache.shared_with_anonymous_readers(participants=page_cache.version_only)
+@page_cache.shared_with_anonymous_readers(participants=page_cache.EVERY_PARTICIPANT)
 def home():
     current, archive = services.public_consultations()
     ids = [consultation.id for consultation in current + archive]
@@ -24,7 +24,7 @@ def _count_shared_view(meta: dict, slug: str) -> None:
     _count_view_once(meta["consultation_id"])  # shared pages are published ones (a draft is 404)
 
 
-@page_cache.shared_with_anonymous_readers(on_hit=_count_shared_view, participants=page_cache.version_only)
+@page_cache.shared_with_anonymous_readers(on_hit=_count_shared_view, participants=page_cache.EVERY_PARTICIPANT)
 def announcement(slug: str):
     page = _visible_announcement(slug)
     if page.consultation.is_published:
@@ -103,4 +103,5 @@ def _count_view_once(consultation_id: int) -> None:
     if services.should_count_view(seen.get(key), now, window):
         view_counter.record(consultation_id)
         seen[key] = now.timestamp()
-    session["seen"] = seen
+    if seen != session.get("seen"):  # else the cookie stays as it is (not signed and sent again)
+        session["seen"] = seen

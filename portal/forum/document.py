@@ -80,7 +80,7 @@ def comments_per_paragraph(consultation_id: int) -> dict[int, dict[int | None, i
     return counted
 
 
-@page_cache.shared_with_anonymous_readers(participants=page_cache.version_only)
+@page_cache.shared_with_anonymous_readers(participants=page_cache.EVERY_PARTICIPANT)
 def whole_draft(slug: str):
     """The draft document on one page; before publication, a short notice (still 200)."""
     consultation = consultation_or_404(slug)

@@ -2,7 +2,7 @@
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from portal import clock, pagination, permissions
 from portal.bad_input import bounded_int
@@ -27,7 +27,7 @@ def _comment_window(consultation: Consultation):
     return phase_of(consultation.id, PhaseKind.E_CONSULTATION)
 
 
-@page_cache.shared_with_anonymous_readers(participants=page_cache.version_only)
+@page_cache.shared_with_anonymous_readers(participants=page_cache.EVERY_PARTICIPANT)
 def index(slug: str):
     consultation = _consultation(slug)
     window = _comment_window(consultation)
@@ -38,28 +38,32 @@ def index(slug: str):
                            decision=services.may_post(current_user, None, window))
 
 
-def _thread_reader(user, slug: str, thread_id: int) -> page_cache.Reader | None:
-    """How a participant's page of a thread differs from the shared one (one query); None: their own page.
+class _ThreadReaders(page_cache.Participants):
+    """How a participant's page of a thread differs from the shared one.
 
     Their comments' links (edit, versions instead of "report"), the follow button and the
     "on behalf of" box come from the shared page's slots; a comment of theirs that others don't
     see (waiting, rejected, an edit waiting for a moderator) needs a page of their own.
     """
-    theirs = and_(Post.thread_id == thread_id, Post.author_id == user.id)
-    row = db.session.execute(select(
-        exists().where(Subscription.user_id == user.id, Subscription.thread_id == thread_id).label("following"),
-        exists().where(theirs, or_(Post.state.not_in((PostState.APPROVED, PostState.HIDDEN)),
-                                   Post.proposed_at.is_not(None))).label("unseen"),
-    )).one()
-    if row.unseen:
-        return None
-    organisation = user.organisation
-    slots = {f"u{user.id}"} | ({"follow"} if row.following else set()) | ({"org"} if organisation else set())
-    return page_cache.Reader(user.page_version, frozenset(slots),  # the version came with the user
-                             {page_cache.ORGANISATION: organisation.name} if organisation else {})
+
+    def columns(self) -> dict:
+        reader, thread_id = page_cache.READER_ID, bindparam("thread_id")
+        theirs = and_(Post.thread_id == thread_id, Post.author_id == reader)
+        return {
+            "following": exists().where(Subscription.user_id == reader, Subscription.thread_id == thread_id),
+            "unseen": exists().where(theirs, or_(Post.state.not_in((PostState.APPROVED, PostState.HIDDEN)),
+                                                 Post.proposed_at.is_not(None))),
+        }
+
+    def reader(self, user, row, slug: str, thread_id: int) -> page_cache.Reader | None:
+        if row.unseen:
+            return None
+        organisation = user.organisation
+        slots = {f"u{user.id}"} | ({"follow"} if row.following else set()) | ({"org"} if organisation else set())
+        return page_cache.Reader(frozenset(slots), {page_cache.ORGANISATION: organisation.name} if organisation else {})
 
 
-@page_cache.shared_with_anonymous_readers(participants=_thread_reader)
+@page_cache.shared_with_anonymous_readers(participants=_ThreadReaders())
 @validates_own_csrf
 def thread(slug: str, thread_id: int):
     """Read a thread; POST writes a comment or a reply (or shows its preview)."""

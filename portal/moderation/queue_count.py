@@ -1,5 +1,4 @@
-"""The moderator's header shows how many items wait in the queue, at no extra query (and every
-page knows the page version the same way).
+"""The moderator's header shows how many items wait in the queue, at no extra query.
 
 The signed-in user is loaded on every request anyway; the count of pending comments (and new texts of published ones) and of
 comments with open reports rides along in the same SELECT. The counts sit inside a CASE on the
@@ -8,7 +7,6 @@ role, so for participants (most requests) the database never evaluates them.
 from sqlalchemy import case, func, literal, select
 
 from portal.accounts.models import User
-from portal import page_versions
 from portal.extensions import db
 from portal.forum.models import Post
 from portal.moderation.models import Flag
@@ -20,12 +18,10 @@ _queue = case((User.is_staff, _pending + _flagged), else_=literal(0))
 
 
 def user_with_queue_count(user_id: int) -> User | None:
-    """The signed-in user, with the moderation queue's count and the page version (portal.page_versions,
-    which a participant's shared page is kept under) riding along: one query."""
-    row = db.session.execute(select(User, _queue, page_versions.current()).where(User.id == user_id)).first()
+    """The signed-in user, with the moderation queue's count riding along: one query."""
+    row = db.session.execute(select(User, _queue).where(User.id == user_id)).first()
     if row is None:
         return None
-    user, queue, version = row
+    user, queue = row
     user.queue_count = queue or 0
-    user.page_version = version or 0
     return user
