@@ -28,9 +28,10 @@ from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
@@ -82,15 +83,22 @@ def _text(value) -> str:
     return str(value)
 
 
+def _csv_text(value) -> str:
+    """`_text(safe_cell(value))`, a plain text in one step: a large export writes 650,000 cells."""
+    if type(value) is str:
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return _text(safe_cell(value))
+
+
 def csv_chunks(header: Sequence, rows: Iterable[Sequence]) -> Iterator[bytes]:
     """`to_csv`'s bytes in pieces: the BOM and header first, then about CHUNK_CHARACTERS of rows at
     a time, read from `rows` only as they are written (a generator of rows is never held whole)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([_text(safe_cell(title)) for title in header])
+    writer.writerow([_csv_text(title) for title in header])
     yield BOM + _taken(out)
     for row in rows:
-        writer.writerow([_text(safe_cell(value)) for value in row])
+        writer.writerow([_csv_text(value) for value in row])
         if out.tell() >= CHUNK_CHARACTERS:
             yield _taken(out)
     if out.tell():
@@ -133,7 +141,8 @@ def xlsx_chunks(header: Sequence, rows: Iterable[Sequence], sheet_title: str, *,
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    wrapped = Alignment(wrap_text=True, vertical="top") if wrap_text else None
+    dated = _style(sheet, number_format=DATE_FORMAT)
+    text = _style(sheet, alignment=Alignment(wrap_text=True, vertical="top")) if wrap_text else None
     pipe = _Pipe()
     with ZipFile(pipe, "w", ZIP_DEFLATED) as archive:
         with archive.open(sheet.path[1:], "w") as entry:
@@ -142,7 +151,7 @@ def xlsx_chunks(header: Sequence, rows: Iterable[Sequence], sheet_title: str, *,
             sheet.append([_title(sheet, cell(title)) for title in header])
             yield pipe.taken()  # the file's first bytes: the download starts before the rows are read
             for row in rows:
-                sheet.append([_styled(sheet, cell(value), wrapped) for value in row])
+                sheet.append([_styled(sheet, cell(value), text, dated) for value in row])
                 if pipe.size >= CHUNK_CHARACTERS:
                     yield pipe.taken()
             sheet.close()
@@ -200,20 +209,23 @@ def _title(sheet, value) -> WriteOnlyCell:
     return item
 
 
-def _styled(sheet, value, alignment: Alignment | None):
+def _style(sheet, **attributes) -> StyleArray:
+    """A cell style made once for all the cells that take it (`Cell(style_array=…)`): set on each
+    cell, a style is hashed and looked up in the workbook again, a fifth of a large sheet's time."""
+    prototype = WriteOnlyCell(sheet)
+    for name, value in attributes.items():
+        setattr(prototype, name, value)
+    return prototype._style
+
+
+def _styled(sheet, value, text_style: StyleArray | None, date_style: StyleArray):
     """A value as a write-only cell: a date with the date format, a text typed as a string."""
     if isinstance(value, datetime):
-        item = WriteOnlyCell(sheet, value)
-        item.number_format = DATE_FORMAT
-        return item
+        return Cell(sheet, row=1, column=1, value=value, style_array=date_style)
     if isinstance(value, str):
-        item = WriteOnlyCell(sheet, value)
+        item = Cell(sheet, row=1, column=1, value=value, style_array=text_style)
         # openpyxl takes any string starting with "=" for a formula; after safe_cell none does,
         # and the explicit type keeps it so.
         item.data_type = "s"
-        if alignment is not None:
-            item.alignment = alignment
         return item
     return value
-
-

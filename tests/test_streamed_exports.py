@@ -326,7 +326,7 @@ def former_log_csv(app, query: str = "") -> bytes:
     with app.test_request_context():
         log_filter = moderation_log.LogFilter.from_args(MultiDict(dict(p.split("=") for p in query.split("&") if p)))
         records = db.session.execute(moderation_log._rows_query().where(*log_filter.conditions())).all()
-        return former_log_to_csv([moderation_log._row(record, external=True) for record in records])
+        return former_log_to_csv(list(moderation_log._rows(records, external=True)))
 
 
 def former_log_to_csv(rows) -> bytes:

@@ -6,13 +6,15 @@ as they come; rows added after the count (the export's own among them) are left 
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import url_for
+from flask import current_app, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
 from portal import bad_input, clock, pagination, permissions, spreadsheets
@@ -21,7 +23,7 @@ from portal.audit import AuditLog
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, Thread
-from portal.moderation.log_words import TARGET_LABELS, action_label, describe
+from portal.moderation.log_words import LogWords
 
 
 ROWS_PER_PAGE = 50
@@ -151,15 +153,17 @@ class Person:
     name: str
 
     @classmethod
-    def of(cls, user_id, name, deleted_at) -> Person | None:
+    def of(cls, user_id, name, deleted_at, deleted_name: str | None = None) -> Person | None:
+        """The person, or None without one; a deleted account unnamed (`deleted_name`, if already
+        looked up)."""
         if user_id is None:
             return None
-        return cls(user_id, _("Konto usunięte") if deleted_at is not None else name)
+        return cls(user_id, name if deleted_at is None else deleted_name or _("Konto usunięte"))
 
 
 @dataclass
 class LogRow:
-    entry: AuditLog
+    entry: Row                       # the audit log row's columns (at, reason, …)
     actor: Person | None
     action: str
     target: str                      # "Uwaga nr 12"
@@ -177,10 +181,17 @@ class LogRow:
 
 
 def _rows_query():
+    """The log's rows with everything they are told with: columns, not objects (an export reads
+    50,000). Each join matches one value, never either of two (an OR): PostgreSQL then hashes the
+    accounts, threads and consultations once instead of trying every one for every row."""
     actor, concerned, thread, consultation = aliased(User), aliased(User), aliased(Thread), aliased(Consultation)
-    about_user = and_(AuditLog.target_type == "user", concerned.id == AuditLog.target_id)
+
+    def about(target_type: str):  # the row's target id when it is about a `target_type`, else NULL
+        return case((AuditLog.target_type == target_type, AuditLog.target_id))
+
     return (
-        select(AuditLog,
+        select(AuditLog.id, AuditLog.at, AuditLog.actor_id, AuditLog.action, AuditLog.target_type,
+               AuditLog.target_id, AuditLog.reason, AuditLog.before, AuditLog.after,
                actor.display_name.label("actor_name"), actor.deleted_at.label("actor_deleted"),
                concerned.id.label("concerned_id"), concerned.display_name.label("concerned_name"),
                concerned.deleted_at.label("concerned_deleted"),
@@ -188,38 +199,50 @@ def _rows_query():
                consultation.slug.label("slug"), consultation.title.label("consultation_title"))
         .outerjoin(actor, actor.id == AuditLog.actor_id)
         .outerjoin(Post, _about_post())
-        .outerjoin(concerned, or_(about_user, concerned.id == Post.author_id))
-        .outerjoin(thread, or_(thread.id == Post.thread_id,
-                               and_(AuditLog.target_type == "thread", thread.id == AuditLog.target_id)))
-        .outerjoin(consultation, or_(consultation.id == thread.consultation_id,
-                                     and_(AuditLog.target_type == "consultation",
-                                          consultation.id == AuditLog.target_id)))
+        .outerjoin(concerned, concerned.id == func.coalesce(Post.author_id, about("user")))
+        .outerjoin(thread, thread.id == func.coalesce(Post.thread_id, about("thread")))
+        .outerjoin(consultation, consultation.id == func.coalesce(thread.consultation_id, about("consultation")))
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
     )
 
 
-def _row(record, external: bool = False) -> LogRow:
-    entry: AuditLog = record.AuditLog
-    before, after = entry.before_data, entry.after_data
-    kind = entry.target_type
-    target = str(TARGET_LABELS[kind] % {"id": entry.target_id}) if kind in TARGET_LABELS \
-        else f"{kind} {entry.target_id}"
+def _rows(records: Iterable[Row], external: bool = False) -> Iterator[LogRow]:
+    """The records in words, each word looked up once for them all (`LogWords`): in the request's
+    language, linked as the request's `url_for` links (absolute for a file: `external`)."""
+    words, admin = LogWords(), permissions.is_admin()
+    # The request's own URL builder, as `url_for` uses it, without `url_for`'s lookups on each call
+    # (the portal sets no URL defaults); a large export makes 50,000 links.
+    links = current_app.create_url_adapter(request)
+
+    def link(endpoint: str, **values) -> str:
+        return links.build(endpoint, values, force_external=external)
+
+    for record in records:
+        yield _row(record, words, admin, link)
+
+
+def _row(record: Row, words: LogWords, admin: bool, link) -> LogRow:
+    before = json.loads(record.before) if record.before else {}
+    after = json.loads(record.after) if record.after else {}
+    kind, target_id = record.target_type, record.target_id
     url, detail = None, ""
     if kind == "post":
-        url = url_for("forum.permalink", post_id=entry.target_id, _external=external)
+        url = link("forum.permalink", post_id=target_id)
         detail = record.thread_title or ""
     elif kind == "thread" and record.slug:
-        url = url_for("forum.thread", slug=record.slug, thread_id=entry.target_id, _external=external)
+        url = link("forum.thread", slug=record.slug, thread_id=target_id)
         detail = record.thread_title or ""
-    elif kind == "user" and permissions.is_admin():
-        url = url_for("admin_users.user_detail", user_id=entry.target_id, _external=external)
+    elif kind == "user" and admin:
+        url = link("admin_users.user_detail", user_id=target_id)
     elif kind == "consultation":
         detail = record.consultation_title or ""
     return LogRow(
-        entry=entry, actor=Person.of(entry.actor_id, record.actor_name, record.actor_deleted),
-        action=action_label(entry.action), target=target, target_url=url, target_detail=detail,
-        concerned=Person.of(record.concerned_id, record.concerned_name, record.concerned_deleted),
-        before=describe(before, kind), after=describe(after, kind),
+        entry=record, actor=Person.of(record.actor_id, record.actor_name, record.actor_deleted, words.deleted_account),
+        action=words.action(record.action), target=words.target(kind, target_id), target_url=url,
+        target_detail=detail,
+        concerned=Person.of(record.concerned_id, record.concerned_name, record.concerned_deleted,
+                            words.deleted_account),
+        before=words.state(before, kind), after=words.state(after, kind),
         body_before=str(before.get("body", "")), body_after=str(after.get("body", before.get("body", ""))),
     )
 
@@ -238,7 +261,7 @@ def log_page(log_filter: LogFilter, page: int = 1, per_page: int = ROWS_PER_PAGE
     number = pagination.clamped(page, total, per_page)
     records = db.session.execute(pagination.page_of(_rows_query().where(*log_filter.conditions()),
                                                     number, per_page)).all()
-    return LogPage([_row(record) for record in records], number, pagination.page_count(total, per_page), total)
+    return LogPage(list(_rows(records)), number, pagination.page_count(total, per_page), total)
 
 
 ROWS_PER_BATCH = 1000  # rows read from the database at a time for the CSV
@@ -268,8 +291,7 @@ def log_rows(export: LogExport) -> Iterator[LogRow]:
     records = db.session.execute(
         _rows_query().where(*export.log_filter.conditions(), AuditLog.id <= export.last_id)
         .execution_options(yield_per=ROWS_PER_BATCH))
-    for record in records:
-        yield _row(record, external=True)
+    yield from _rows(records, external=True)
 
 
 def moderator_choices() -> list[Person]:

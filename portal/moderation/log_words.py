@@ -6,6 +6,7 @@ Every action, field and stored code an audit row may carry is said in Polish her
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -274,3 +275,49 @@ def describe(data: dict, target_type: str = "post") -> str:
     if account:
         parts.append(describe_state(account))
     return ", ".join(part for part in parts if part)
+
+
+_PLAIN_TYPES = {str, int, bool, type(None)}  # values whose text depends on nothing but value and type
+
+
+class LogWords:
+    """The log's words in the current request's language, each looked up once for many rows.
+
+    A page's or an export's rows share one: looked up row by row (gettext, `describe`), the words
+    were most of the time of a 50,000-row export, and its rows repeat a few actions, kinds and
+    states. Made per request, never kept: another request may speak another language.
+    """
+
+    STATES_KEPT = 512  # described states remembered: a log repeats a few; this bounds the memory if not
+
+    def __init__(self):
+        self._actions: dict[str, str] = {}
+        self._targets: dict[str, str | None] = {}
+        self._described = lru_cache(maxsize=self.STATES_KEPT)(self._describe_told)
+        self.deleted_account = _("Konto usunięte")
+
+    def action(self, action: str) -> str:
+        if action not in self._actions:
+            self._actions[action] = action_label(action)
+        return self._actions[action]
+
+    def target(self, target_type: str, target_id: int) -> str:
+        """"Uwaga nr 12"; a kind without a label by its name."""
+        if target_type not in self._targets:
+            label = TARGET_LABELS.get(target_type)
+            self._targets[target_type] = None if label is None else str(label)
+        label = self._targets[target_type]
+        return f"{target_type} {target_id}" if label is None else label % {"id": target_id}
+
+    def state(self, data: dict, target_type: str) -> str:
+        """`describe(data, target_type)`, remembered when every value told is a plain one (text, a
+        whole number, yes/no, none): a value's type is part of what is remembered, as 1 and True
+        are told apart ("1", "tak")."""
+        told = tuple((key, type(value), value) for key, value in data.items() if key not in UNTOLD_FIELDS)
+        if any(kind not in _PLAIN_TYPES for _key, kind, _value in told):
+            return describe(data, target_type)
+        return self._described(told, target_type)
+
+    @staticmethod
+    def _describe_told(told: tuple, target_type: str) -> str:
+        return describe({key: value for key, _kind, value in told}, target_type)
