@@ -14,6 +14,7 @@ NOT_AVAILABLE = "n/a"
 # The targets (ratios, not absolute times: the machines are noisy).
 ANNOUNCEMENT_MIN_SHARE = 0.30      # announcement >= 30 % of bare Flask's requests/s
 THREAD_MIN_SHARE = 0.10            # thread of 100 comments >= 10 %
+SEARCH_MIN_SHARE = 0.10            # the search page (a word in 1,000 comments) >= 10 %
 BIG_THREAD_MAX_SLOWDOWN = 1.5      # page 1 of the big thread: p50 within 1.5x the 100-thread's
 MAX_QUERIES_PER_PAGE = 6
 
@@ -183,6 +184,7 @@ def verdicts(rows: list[Row], ceiling_rps: float, burst: BurstResult | None,
                        ANNOUNCEMENT_MIN_SHARE),
         _share_verdict("thread of 100 comments >= 10 % of bare Flask", by_key.get("thread_100"), ceiling_rps,
                        THREAD_MIN_SHARE),
+        _share_verdict("search >= 10 % of bare Flask", by_key.get("search"), ceiling_rps, SEARCH_MIN_SHARE),
     ]
     result += [
         _share_verdict("signed-in participant: announcement >= 30 % of bare Flask", by_key.get("signed_in_announcement"),

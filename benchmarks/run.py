@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from benchmarks import load, staff
 from benchmarks.report import BurstResult, Row, format_table, format_verdicts, verdicts
-from benchmarks.seed import SIZES, Seeded, seed
+from benchmarks.seed import COMMON_WORD, RARE_WORD, SEARCH_WORD, SIZES, Seeded, seed
 from benchmarks.servers import (
     BENCHMARKS,
     Servers,
@@ -43,7 +43,7 @@ from benchmarks.servers import (
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wspolnie_bench"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 PAGE_KEYS = ("home", "announcement", "announcement_unbatched", "forum", "whole_draft", "thread_100", "thread_big",
-             "report")
+             "report", "search")
 # The same pages read by a signed-in participant (their own session cookie): "signed_in_" + key.
 SIGNED_IN_KEYS = ("announcement", "forum", "whole_draft", "thread_100", "thread_big")
 
@@ -187,8 +187,16 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     servers.stop(unbatched)
     check_views(app, seeded.slug, views_before, rows["announcement_unbatched"], failures)
 
-    say("staff pages and exports, one admin, requests one after another")
-    staff_server = servers.start("portal-staff", "wsgi:app", env)
+    say("staff pages and exports, one admin, requests one after another; the search, anonymous, not shared")
+    # Staff never get a shared page; without sharing, the search is rendered for every request too.
+    staff_server = servers.start("portal-staff", "wsgi:app", env | {"FLASK_PAGE_CACHE_SECONDS": "0"})
+    search_table = staff.search_rows(seeded.slug, COMMON_WORD, RARE_WORD)
+    for row in search_table:
+        _status, row.queries = load.count_queries(app, row.path)
+        staff.measure_search(staff_server.base_url, row)
+        print(f"   {row.label}: {row.status}, {row.found} comments found, p50 {row.p50_ms:.0f} ms", flush=True)
+        if row.status != 200:
+            failures.add(f"{row.path} answered {row.status}")
     [admin] = load.writers_for(app, [staff_login])
     staff_table = staff.staff_rows(seeded.slug, *volume)
     for row in staff_table:
@@ -210,6 +218,8 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     print_results(table_rows, ceiling, burst, write_run, args, size)
     print("\n" + staff.format_staff(staff_table, staff_peak))
     print(format_verdicts(staff.staff_verdicts(staff_table, staff_peak)))
+    print("\n" + staff.format_search(search_table))
+    print(format_verdicts(staff.search_verdicts(search_table)))
 
 
 def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
@@ -246,6 +256,7 @@ def page_list(seeded: Seeded, big: int) -> list[tuple[str, str, str]]:
         ("thread_big", f"thread of {big:,} comments".replace(",", " ") + ", page 1",
          f"{base}/forum/watek/{seeded.thread_big}"),
         ("report", "report", f"{base}/raport"),
+        ("search", f"search „{SEARCH_WORD}” (a word in 1 comment of 10)", f"{base}/forum/szukaj?q={SEARCH_WORD}"),
     ]
 
 

@@ -9,7 +9,8 @@ open (5 groups: the sign-up burst) and, for "large", archived consultations full
 
 PostgreSQL only (the benchmark's database). Rows are inserted in bulk with ids reserved from
 the sequences first, so a reply's materialised path can name its parent without a round trip;
-a page's worth of text is rendered through `portal.sanitize` once and reused.
+a page's worth of text is rendered through `portal.sanitize` and indexed for the search
+(`portal.forum.search_index`, what the ORM does on every write) once and reused.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from portal.consultations.models import (
 )
 from portal.extensions import db
 from portal.forum.models import PATH_DIGITS, Post, PostState, Thread, ThreadKind
+from portal.forum.search_index import indexed
 from portal.registrations.models import WorkingGroup
 from portal.reports.models import Answer, AnsweredComment, Decision, Report
 from portal.sanitize import render_markdown
@@ -75,18 +77,24 @@ class Seeded:
     comments: int
 
 
+# Every body names the programme in some form ("programu", "programie"): the search's worst
+# case, a word in every comment (COMMON_WORD); "lokale" is in one body of ten, about 1,000 of
+# medium's comments (SEARCH_WORD, the search page under wrk); RARE_WORD is in two of the demo's.
 BODIES = (
-    "Proponujemy doprecyzować **kryteria oceny ofert** i opublikować je razem z ogłoszeniem konkursu.",
-    "Prosimy o dłuższe terminy składania ofert — co najmniej 30 dni od ogłoszenia.",
+    "Proponujemy doprecyzować w programie **kryteria oceny ofert** i opublikować je razem z ogłoszeniem konkursu.",
+    "Prosimy o dłuższe terminy składania ofert w konkursach programu — co najmniej 30 dni od ogłoszenia.",
     "Warto dopisać organizacje młodzieżowe i grupy nieformalne do listy partnerów programu.",
-    "Popieramy ten zapis. Dobrze byłoby jednak podać, kto odpowiada za jego realizację.",
-    "Kwota przeznaczona na ten obszar jest za niska w porównaniu z rokiem ubiegłym.",
-    "Czy lokale miejskie będą udostępniane także wieczorami i w weekendy?",
+    "Popieramy ten zapis programu. Dobrze byłoby jednak podać, kto odpowiada za jego realizację.",
+    "Kwota przeznaczona w programie na ten obszar jest za niska w porównaniu z rokiem ubiegłym.",
+    "Czy lokale miejskie będą udostępniane w ramach programu także wieczorami i w weekendy?",
     "Proponujemy coroczne spotkanie podsumowujące realizację programu, otwarte dla mieszkańców.",
-    "Zgadzam się z przedmówcą; sprawozdanie powinno być dostępne [w BIP](https://bip.example.org).",
+    "Zgadzam się z przedmówcą; sprawozdanie z programu powinno być dostępne [w BIP](https://bip.example.org).",
     "Brakuje wskaźników, po których poznamy, że program się sprawdził.",
-    "Wnioskujemy o uproszczenie sprawozdań z małych grantów.",
+    "Wnioskujemy o uproszczenie sprawozdań z małych grantów programu.",
 )
+COMMON_WORD = "program"
+SEARCH_WORD = "lokale"
+RARE_WORD = "wolontariat"
 JUSTIFICATIONS = (
     (Decision.ACCEPTED, "Zapis uzupełniono zgodnie z uwagą."),
     (Decision.PARTLY_ACCEPTED, "Uwzględniono w części: termin wydłużono do 25 dni."),
@@ -101,7 +109,7 @@ def seed(size: Size) -> Seeded:
     consultation = demo.seed(phase="e_consultation", password=None, moderation=ModerationMode.NONE)
     db.session.flush()
     participants = _participants(size.participants, now)
-    bodies = [(body, str(render_markdown(body))) for body in BODIES]
+    bodies = [(body, str(render_markdown(body)), indexed(body)) for body in BODIES]
     start, end = now - timedelta(days=4), now - timedelta(days=1)
     thread_100, roots_100 = _thread(consultation.id, "Wątek ze 100 uwagami", SMALL_THREAD,
                                     participants, bodies, start, end)
@@ -113,9 +121,21 @@ def seed(size: Size) -> Seeded:
     sections = db.session.scalars(select(Thread.id).where(
         Thread.consultation_id == consultation.id, Thread.kind == ThreadKind.SECTION).order_by(Thread.id)).all()
     db.session.commit()
+    _settle()
     return Seeded(slug=consultation.slug, thread_100=thread_100, thread_big=thread_big,
                   section_threads=list(sections), participants=[f"{uid}.1" for uid in participants],
                   burst_slug=BURST_SLUG, groups=groups, comments=SMALL_THREAD + size.big_thread + archived)
+
+
+def _settle() -> None:
+    """What autovacuum does within a minute of a bulk load, done now so that every run measures the
+    same database: the search indexes' pending entries merged (GIN keeps bulk inserts in a list
+    that every search reads through, and the planner then prices the index too high to use) and
+    the statistics of the tables the search reads."""
+    for index in ("ix_post_search", "ix_draft_paragraph_search"):
+        db.session.execute(text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"), {"index": index})
+    db.session.execute(text("ANALYZE post, draft_paragraph"))
+    db.session.commit()
 
 
 def _reserve_ids(model, count: int) -> list[int]:
@@ -145,7 +165,7 @@ def _participants(count: int, now: datetime) -> list[int]:
 
 
 def _thread(consultation_id: int, title: str, comments: int, authors: list[int],
-            bodies: list[tuple[str, str]], start: datetime, end: datetime) -> tuple[int, list[int]]:
+            bodies: list[tuple[str, str, str]], start: datetime, end: datetime) -> tuple[int, list[int]]:
     """An open thread with `comments` approved comments in SHAPE; returns its id and the top-level ids."""
     thread = Thread(consultation_id=consultation_id, kind=ThreadKind.OPEN, title=title,
                     created_by_id=authors[0], created_at=start, comment_count=comments, last_activity_at=end)
@@ -154,12 +174,12 @@ def _thread(consultation_id: int, title: str, comments: int, authors: list[int],
     return thread.id, _posts(thread.id, comments, authors, bodies, start, end)
 
 
-def _posts(thread_id: int, count: int, authors: list[int], bodies: list[tuple[str, str]],
+def _posts(thread_id: int, count: int, authors: list[int], bodies: list[tuple[str, str, str]],
            start: datetime, end: datetime) -> list[int]:
     ids = _reserve_ids(Post, count)
     step = (end - start) / max(count, 1)
     rows, roots, parents = [], [], []  # parents: the path of the latest post at each depth
-    for n, (post_id, author, (body, html)) in enumerate(zip(ids, cycle(authors), cycle(bodies))):
+    for n, (post_id, author, (body, html, words)) in enumerate(zip(ids, cycle(authors), cycle(bodies))):
         depth = SHAPE[n % len(SHAPE)]
         padded = str(post_id).zfill(PATH_DIGITS)
         if depth == 0:
@@ -171,7 +191,8 @@ def _posts(thread_id: int, count: int, authors: list[int], bodies: list[tuple[st
         written = start + step * n
         rows.append({"id": post_id, "thread_id": thread_id, "parent_id": parents[depth - 1][1] if depth else None,
                      "root_id": root, "path": path, "depth": depth, "author_id": author, "body": body,
-                     "body_html": html, "state": PostState.APPROVED, "created_at": written, "notified_at": written})
+                     "body_html": html, "search_text": words, "state": PostState.APPROVED, "created_at": written,
+                     "notified_at": written})
     _insert(Post, rows)
     return roots
 
@@ -213,7 +234,7 @@ def _signup_consultation(capacity: int, now: datetime) -> list[int]:
     return [group.id for group in groups]
 
 
-def _archive(size: Size, authors: list[int], bodies: list[tuple[str, str]], now: datetime) -> int:
+def _archive(size: Size, authors: list[int], bodies: list[tuple[str, str, str]], now: datetime) -> int:
     """Closed consultations of earlier years, each with one thread of comments; returns the comments."""
     for n in range(size.archived_consultations):
         ended = now - timedelta(days=60 + 30 * n)

@@ -127,3 +127,42 @@ def test_peak_memory_and_parent_come_from_procfs_text():
     assert peak_rss_mib(status) == 120.0
     assert peak_rss_mib("Name:\tkthreadd\n") is None
     assert parent_pid("4242 (gunicorn: worker [wsgi:app]) S 4200 4200 4200 0 -1") == 4200
+
+
+# --- the search (issue 20) ---------------------------------------------------------------------------
+
+def test_the_search_page_is_judged_by_its_share_of_bare_flask_like_the_thread():
+    rows = [Row("search", "search „lokale”", load(100))]
+
+    marks = {v.target: (v.mark, v.measured) for v in verdicts(rows, ceiling_rps=1000, burst=None, pages=PAGES)}
+    assert marks["search >= 10 % of bare Flask"] == ("PASS", "10%")
+    rows = [Row("search", "search „lokale”", load(99))]
+    marks = {v.target: v.mark for v in verdicts(rows, ceiling_rps=1000, burst=None, pages=PAGES)}
+    assert marks["search >= 10 % of bare Flask"] == "MISS"
+
+
+def test_the_search_not_shared_is_judged_by_its_slowest_word_and_its_table_reads_the_page():
+    from benchmarks.staff import comments_found, format_search, search_rows, search_verdicts
+
+    common, rare = search_rows("program-wspolpracy-2021", "program", "wolontariat")
+    assert common.path == "/konsultacje/program-wspolpracy-2021/forum/szukaj?q=program"
+    assert search_verdicts([common, rare])[0].mark == "n/a"
+    common.p50_ms, rare.p50_ms, common.found = 50.0, 20.0, 10_117
+    [verdict] = search_verdicts([common, rare])
+    assert (verdict.mark, verdict.measured) == ("PASS", "max 50 ms (search, a word in every comment: „program”)")
+    common.p50_ms = 50.4
+    assert search_verdicts([common, rare])[0].mark == "MISS"
+    assert "| 10 117 | 50 |" in format_search([common, rare])
+    page = '<h3 id="wyniki-uwagi">W uwagach: 10\xa0117</h3>'
+    assert comments_found(page) == 10_117 and comments_found("<h1>Szukaj</h1>") is None
+
+
+def test_the_seeded_comments_hold_the_benchmarks_search_words_as_often_as_it_says():
+    from benchmarks.seed import BODIES, COMMON_WORD, RARE_WORD, SEARCH_WORD
+    from portal.forum.search_index import indexed, query_forms
+
+    def holding(word: str) -> int:
+        [forms] = query_forms(word)
+        return sum(1 for body in BODIES if set(forms) & set(indexed(body).split()))
+
+    assert (holding(COMMON_WORD), holding(SEARCH_WORD), holding(RARE_WORD)) == (len(BODIES), 1, 0)

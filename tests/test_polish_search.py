@@ -321,8 +321,9 @@ def test_the_search_page_runs_a_constant_number_of_queries(app, draft, forum, mo
     write(297)
     large = [queries(url) for url in urls]
     assert small == large, (small, large)
-    # consultation, signed-in person, draft paragraphs, comments; past the end of a list, its total
-    assert large == [4, 6], large
+    # consultation, signed-in person, both totals, the draft's page, the comments' page; past the
+    # end of both lists, the totals alone (feeds.search_consultation)
+    assert large == [5, 3], large
     assert queries(f"{SEARCH}?q=edukacji&strona=2") <= 6
 
 

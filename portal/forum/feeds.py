@@ -13,10 +13,10 @@ from flask import abort, jsonify, make_response, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, literal, literal_column, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, bindparam, exists, func, literal, literal_column, or_, select
+from sqlalchemy.orm import joinedload, load_only
 
-from portal import pagination, permissions
+from portal import page_cache, pagination, permissions
 from portal.atom import ATOM, utc_timestamp, xml_text
 from portal.accounts.models import DELETED_NAME
 from portal.consultations.models import Consultation
@@ -104,63 +104,97 @@ def _matching(search_text, wanted: list[tuple[str, ...]]):
         query = " & ".join("(" + " | ".join(_lexeme(form) for form in forms) + ")" for forms in wanted)
         # The table's stored to_tsvector('simple', search_text), GIN-indexed (migration 0017).
         vector = literal_column(f"{search_text.class_.__tablename__}.search_vector")
-        return vector.op("@@")(func.to_tsquery(_SIMPLE, query))
+        # The query is written into the SQL (escaped by the driver's dialect), not bound: a
+        # statement psycopg prepares after five runs may get PostgreSQL's generic plan, which
+        # cannot know how many rows the words match, and then reads and sorts every comment
+        # holding a common word (20 ms for 10,000) where the index of dates stops after a page.
+        return vector.op("@@")(func.to_tsquery(_SIMPLE, literal(query, literal_execute=True)))
     padded = literal(" ").concat(search_text).concat(" ")
     return and_(*(or_(*(padded.like(_like_word(form), escape="\\") for form in forms)) for forms in wanted))
 
 
-def _page(statement, page: int) -> tuple[list, int]:
-    """A page of rows counted with `count().over()`; past the end, the total is asked separately."""
-    rows = db.session.execute(pagination.page_of(statement, page, RESULTS_PER_PAGE)).all()
-    if rows:
-        return rows, rows[0].total
-    if page > 1:
-        return rows, db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    return rows, 0
+def _draft_matches(consultation: Consultation, wanted):
+    return (select(DraftParagraph.number, DraftParagraph.label, DraftParagraph.html,
+                   DraftSection.number.label("section"), DraftSection.label.label("section_label"),
+                   DraftSection.title)
+            .join(DraftSection, DraftSection.id == DraftParagraph.section_id)
+            .where(DraftSection.consultation_id == consultation.id, _matching(DraftParagraph.search_text, wanted)))
 
 
-def _draft_hits(consultation: Consultation, wanted, marked: set[str], page: int) -> tuple[list[DraftHit], int]:
-    """The published draft's paragraphs holding every word, in the document's order: one query."""
-    rows, total = _page(
-        select(DraftParagraph.number, DraftParagraph.label, DraftParagraph.html, DraftSection.number.label("section"),
-               DraftSection.label.label("section_label"), DraftSection.title, func.count().over().label("total"))
-        .join(DraftSection, DraftSection.id == DraftParagraph.section_id)
-        .where(DraftSection.consultation_id == consultation.id, _matching(DraftParagraph.search_text, wanted))
-        .order_by(DraftSection.number, DraftParagraph.number), page)
+def _comment_conditions(consultation: Consultation, user, wanted) -> list:
+    """Which comments this person may find: those they could read on the thread pages
+    (`services.visible_to`), but never a hidden one by its text (staff excepted)."""
+    if permissions.is_staff(user):
+        shown = services.visible_to(user)
+    elif permissions.is_authenticated(user) and user.id != page_cache.STAND_IN_ID:
+        shown = or_(Post.state == PostState.APPROVED,
+                    and_(Post.author_id == user.id, Post.state != PostState.HIDDEN))
+    else:
+        # An anonymous reader, or the stand-in a page shared by participants is rendered for (it
+        # owns nothing): one state, which PostgreSQL reads newest first from ix_post_state_created,
+        # stopping at the page's last row, however many comments hold the words.
+        shown = Post.state == PostState.APPROVED
+    return [Thread.consultation_id == consultation.id, shown, _matching(Post.search_text, wanted)]
+
+
+def _totals(consultation: Consultation, user, wanted) -> tuple[int, int]:
+    """How many paragraphs of the draft and how many comments hold the words: one query of two
+    counts. A plain count of the rows the index finds; the pages are asked apart, LIMITed, so a
+    word in every comment does not sort them all (issue 20)."""
+    draft = select(func.count()).select_from(_draft_matches(consultation, wanted).subquery())
+    comments = (select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id)
+                .where(*_comment_conditions(consultation, user, wanted)))
+    row = db.session.execute(select(draft.scalar_subquery().label("draft"),
+                                    comments.scalar_subquery().label("comments"))).one()
+    return row.draft, row.comments
+
+
+def _on_page(total: int, page: int) -> bool:
+    """Whether page `page` holds any of `total` rows (else its query is not sent)."""
+    return pagination.offset(page, RESULTS_PER_PAGE) < total
+
+
+def _draft_hits(consultation: Consultation, wanted, marked: set[str], page: int) -> list[DraftHit]:
+    """A page of the published draft's paragraphs holding every word, in the document's order: one query."""
+    rows = db.session.execute(pagination.page_of(
+        _draft_matches(consultation, wanted).order_by(DraftSection.number, DraftParagraph.number),
+        page, RESULTS_PER_PAGE)).all()
     return [DraftHit(row.section, row.number, reference(row.section_label, row.label), row.title,
-                     snippet(row.html, marked)) for row in rows], total
+                     snippet(row.html, marked)) for row in rows]
 
 
-def _comment_hits(consultation: Consultation, user, wanted, marked: set[str], page: int) -> tuple[list[Hit], int]:
-    """The comments this person may read that hold every word, newest first, with the § they
-    point at (the thread's section, the paragraph of that section): one query."""
-    conditions = [Thread.consultation_id == consultation.id, services.visible_to(user),
-                  _matching(Post.search_text, wanted)]
-    if not permissions.is_staff(user):
-        conditions.append(Post.state != PostState.HIDDEN)  # shown as a placeholder, never by its text
-    rows, total = _page(
+def _comment_hits(consultation: Consultation, user, wanted, marked: set[str], page: int) -> list[Hit]:
+    """A page of the comments this person may read that hold every word, newest first, with the
+    § they point at (the thread's section, the paragraph of that section): one query."""
+    rows = db.session.execute(pagination.page_of(
         select(Post, Thread.title, DraftSection.label.label("section_label"),
-               DraftParagraph.label.label("paragraph_label"), func.count().over().label("total"))
+               DraftParagraph.label.label("paragraph_label"))
         .join(Thread, Thread.id == Post.thread_id)
         .outerjoin(DraftSection, DraftSection.id == Thread.section_id)
         .outerjoin(DraftParagraph, and_(DraftParagraph.section_id == DraftSection.id,
                                         DraftParagraph.number == Post.paragraph_number))
-        .where(*conditions)
-        .options(joinedload(Post.author), joinedload(Post.organisation))
-        .order_by(Post.created_at.desc(), Post.id.desc()), page)
+        .where(*_comment_conditions(consultation, user, wanted))
+        .options(load_only(Post.thread_id, Post.author_id, Post.organisation_id, Post.created_at, Post.state,
+                           Post.body_html),  # what a result shows, not the texts it does not
+                 joinedload(Post.author), joinedload(Post.organisation))
+        .order_by(Post.created_at.desc(), Post.id.desc()), page, RESULTS_PER_PAGE)).all()
     return [Hit(row.Post, row.title, reference(row.section_label, row.paragraph_label),
-                snippet(row.Post.body_html, marked)) for row in rows], total
+                snippet(row.Post.body_html, marked)) for row in rows]
 
 
 def search_consultation(consultation: Consultation, user, query: str, page: int = 1) -> SearchResults:
     """The paragraphs of the draft and the comments (those this person may read) that hold every
-    word of the query in some inflected form: "edukacja" finds "edukacji" and "edukację"."""
+    word of the query in some inflected form: "edukacja" finds "edukacji" and "edukację".
+
+    At most three queries, however many comments match: both totals, then the page of each list
+    that has rows on this page (past the end of both, the totals alone)."""
     wanted = search_index.query_forms(query)
     if not wanted:  # nothing but punctuation: nothing can match
         return SearchResults([], 0, [], 0, page, 1)
     marked = {form for forms in wanted for form in forms}
-    draft, draft_total = _draft_hits(consultation, wanted, marked, page)
-    hits, total = _comment_hits(consultation, user, wanted, marked, page)
+    draft_total, total = _totals(consultation, user, wanted)
+    draft = _draft_hits(consultation, wanted, marked, page) if _on_page(draft_total, page) else []
+    hits = _comment_hits(consultation, user, wanted, marked, page) if _on_page(total, page) else []
     pages = max(pagination.page_count(draft_total, RESULTS_PER_PAGE), pagination.page_count(total, RESULTS_PER_PAGE))
     return SearchResults(draft, draft_total, hits, total, page, pages)
 
@@ -180,8 +214,8 @@ def snippet(html: str, marked: set[str]) -> Markup:
     if end < len(plain):
         space = plain.rfind(" ", start + SNIPPET_LENGTH // 2, end)
         end = space if space > 0 else end
-    return Markup("{}{}{}").format("… " if start else "", highlight(plain[start:end], marked),
-                                   " …" if end < len(plain) else "")
+    # Concatenated, not Markup.format: 50 snippets a page, and format costs a third of each.
+    return Markup("… " if start else "") + highlight(plain[start:end], marked) + (" …" if end < len(plain) else "")
 
 
 def highlight(plain: str, marked: set[str]) -> Markup:
@@ -189,13 +223,30 @@ def highlight(plain: str, marked: set[str]) -> Markup:
     parts, last = [], 0
     for match in search_index.word_matches(plain):
         if _is_wanted(match.group(), marked):
-            parts += [escape(plain[last:match.start()]), Markup("<mark>{}</mark>").format(match.group())]
+            parts += [escape(plain[last:match.start()]), "<mark>", escape(match.group()), "</mark>"]
             last = match.end()
     parts.append(escape(plain[last:]))
-    return Markup("").join(parts)
+    return Markup("".join(parts))  # every piece of the text escaped above
 
 
+class _SearchReaders(page_cache.Participants):
+    """A participant shares the search pages unless a comment of theirs in this consultation is one
+    others don't find (waiting, rejected): their results differ, and the page is rendered for them
+    alone. Nothing else on the page is theirs."""
+
+    def columns(self) -> dict:
+        return {"unseen": exists().where(
+            Post.author_id == page_cache.READER_ID, Post.state.not_in((PostState.APPROVED, PostState.HIDDEN)),
+            Post.thread_id.in_(select(Thread.id).join(Consultation, Consultation.id == Thread.consultation_id)
+                               .where(Consultation.slug == bindparam("slug"))))}
+
+    def reader(self, user, row, slug: str) -> page_cache.Reader | None:
+        return None if row.unseen else page_cache.Reader()
+
+
+@page_cache.shared_with_anonymous_readers(participants=_SearchReaders())
 def search(slug: str):
+    """The search page; readers share it like the forum's pages (the query string is part of the key)."""
     consultation = _consultation(slug)
     query = " ".join(request.args.get("q", "").split())[:SEARCH_MAX_LENGTH]
     error, results = None, None
