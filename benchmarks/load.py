@@ -12,7 +12,8 @@ import subprocess
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http.cookies import SimpleCookie
 from itertools import count, cycle
 from urllib.parse import urlencode, urlsplit
 
@@ -131,6 +132,16 @@ def writers_for(app: Flask, login_ids: list[str]) -> list[Writer]:
             token = generate_csrf()
             writers.append(Writer(serializer.dumps(dict(session)), token))
     return writers
+
+
+def as_after_a_visit(app: Flask, writer: Writer, path: str) -> Writer:
+    """The writer with the cookie their browser holds after one visit to `path`: a counted view is
+    noted in the session, and a browser sends that cookie from then on (wrk would keep sending
+    the first one, and the portal would note the view — and sign a new cookie — on every request)."""
+    response = app.test_client(use_cookies=False).get(
+        path, headers={"User-Agent": USER_AGENT, "Cookie": f"session={writer.cookie}"})
+    cookie = SimpleCookie(response.headers.get("Set-Cookie", ""))
+    return replace(writer, cookie=cookie["session"].value) if "session" in cookie else writer
 
 
 @dataclass

@@ -150,6 +150,7 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     _status, rows["announcement_unbatched"].queries = load.count_queries(unbatched_app, pages[1][2])
     reader_id = seeded.participants[-3]  # verified, no comment waiting: the participant who reads
     [reader] = load.writers_for(app, [reader_id])
+    reader = load.as_after_a_visit(app, reader, pages[1][2])  # their view of the announcement noted
     signed_in = [(f"signed_in_{key}", f"{label}, signed-in participant", path)
                  for key, label, path in pages if key in SIGNED_IN_KEYS]
     for key, label, path in signed_in:

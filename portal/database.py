@@ -9,8 +9,9 @@ checkout, BEGIN before the query and ROLLBACK after it. So:
   before every use (SQLAlchemy's `pool_pre_ping`). A connection found dead is replaced before
   the request gets it. One that died less than that ago fails its statement: SQLAlchemy then
   drops every connection of the pool opened before, so each worker sees that once.
-- `read_alone` runs a request's first statement outside a transaction (AUTOCOMMIT): the
-  database answers one SELECT as it would in a transaction of its own, without BEGIN and ROLLBACK.
+- `read_alone` runs a SELECT outside the request's transaction (AUTOCOMMIT): the database
+  answers it as it would in a transaction of its own, without BEGIN and ROLLBACK, and without
+  the session's bookkeeping around them.
 """
 from __future__ import annotations
 
@@ -52,16 +53,16 @@ def _ping_if_idle(engine: Engine, seconds: float, dbapi_connection, record, _pro
 
 
 def read_alone(statement, params: dict) -> Row | None:
-    """The first row of a SELECT that is the request's first statement, run outside a transaction.
+    """The first row of a SELECT run outside the request's transaction, on a connection of its own.
 
-    In a request that has begun its transaction already, the SELECT runs inside it. Afterwards the
-    session is as before: the request's later statements begin a transaction of their own.
+    The session's bind decides where: an engine (the portal) lends a pooled connection in
+    AUTOCOMMIT for the one statement; a session bound to a connection in a transaction of its
+    own (SQLAlchemy's "joining a session into an external transaction", as the tests run) reads
+    inside that transaction. The session itself is not touched: the request's later statements
+    begin its transaction as usual.
     """
-    session = db.session()
-    if session.in_transaction():
-        return session.execute(statement, params).first()
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    try:
-        return connection.execute(statement, params).first()
-    finally:
-        session.rollback()  # ends nothing but the read: the connection goes back with its own isolation
+    bind = db.session.get_bind()
+    if not isinstance(bind, Engine):
+        return bind.execute(statement, params).first()
+    with bind.connect() as connection:
+        return connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, params).first()

@@ -60,13 +60,6 @@ class JoinedSession(FlaskSQLAlchemySession):
         # Another app's engine (a test that builds an app of its own) keeps its own connections.
         return joined if joined is not None and joined.engine is engine else engine
 
-    def connection(self, bind_arguments=None, execution_options=None):
-        # A read outside a transaction (portal.database.read_alone) reads inside the test's one:
-        # the joined connection is in a transaction, and its isolation cannot change there.
-        if _joined.connection is not None and execution_options:
-            execution_options = {key: value for key, value in execution_options.items() if key != "isolation_level"}
-        return super().connection(bind_arguments=bind_arguments, execution_options=execution_options or None)
-
 
 # Flask-SQLAlchemy builds `db.session` once, from options given to SQLAlchemy() in portal/extensions.py;
 # the test run replaces it with the same scoped session (one per app context) of the class above.

@@ -79,12 +79,26 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_before_a_request
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
 
 
-def test_a_read_alone_leaves_no_transaction_behind(app, make_user):
+def test_a_read_alone_in_the_tests_transaction_sees_what_the_test_wrote(app, make_user):
     anna_id = make_user("anna@example.org").id
     db.session.commit()  # as at a request's start: no transaction
     row = database.read_alone(select(User.email).where(User.id == anna_id), {})
     assert row.email == "anna@example.org"
-    assert not db.session().in_transaction()  # the request's next statement begins a transaction of its own
-    db.session.add(User(email="ola@example.org", display_name="Ola"))
-    db.session.rollback()  # ...which a rollback undoes, as ever
-    assert db.session.scalar(select(User.id).where(User.email == "ola@example.org")) is None
+    assert not db.session().in_transaction()  # the session is not touched
+
+
+def test_a_read_alone_takes_a_pooled_connection_outside_any_transaction_and_gives_it_back(own_engine):
+    app = own_engine()
+    users = User.__table__
+    with app.app_context():
+        with db.engine.begin() as connection:  # committed: this app's own connections see it
+            connection.execute(users.insert(), {"email": "read-alone@example.org", "display_name": "Ola"})
+        try:
+            row = database.read_alone(select(User.display_name).where(User.email == "read-alone@example.org"), {})
+            assert row.display_name == "Ola"
+            assert db.engine.pool.checkedout() == 0 and not db.session().in_transaction()
+            with db.engine.connect() as connection:  # back in the pool with the engine's own isolation
+                assert connection.get_isolation_level() != "AUTOCOMMIT"
+        finally:
+            with db.engine.begin() as connection:
+                connection.execute(users.delete().where(users.c.email == "read-alone@example.org"))

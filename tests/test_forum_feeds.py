@@ -197,18 +197,18 @@ def test_search_stays_inside_the_consultation(client, forum, anna, moderator):
     assert found_ids(search(client, "kanalizacja")) == [here.id]
 
 
-def test_results_come_fifty_to_a_page(client, forum, moderator):
+def test_results_come_twenty_to_a_page(client, forum, moderator):
     # By the moderator: staff are not held by the interval.
-    posts = [forum.write(moderator, f"Odpowiedź urzędu numer {n}.") for n in range(55)]
+    posts = [forum.write(moderator, f"Odpowiedź urzędu numer {n}.") for n in range(25)]
 
     first = search(client, "urzędu")
-    assert results_count(first) == 55
+    assert results_count(first) == 25
     assert found_ids(first) == [post.id for post in reversed(posts[5:])]
     assert f'href="{SEARCH}?q=urz%C4%99du&amp;strona=2"' in first
     second = search(client, "urzędu", strona=2)
     assert found_ids(second) == [post.id for post in reversed(posts[:5])]
-    assert 'start="51"' in second
-    assert results_count(search(client, "urzędu", strona=9)) == 55
+    assert 'start="21"' in second
+    assert results_count(search(client, "urzędu", strona=9)) == 25
 
 
 # --- Atom -------------------------------------------------------------------------------------

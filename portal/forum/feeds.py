@@ -28,7 +28,7 @@ from portal.forum.models import DraftParagraph, DraftSection, Post, PostState, T
 
 SEARCH_MIN_LENGTH = 2
 SEARCH_MAX_LENGTH = 200   # longer queries are cut: a search box, not a document
-RESULTS_PER_PAGE = 50
+RESULTS_PER_PAGE = 20
 SNIPPET_LENGTH = 200
 SNIPPET_LEAD = 60          # characters shown before a match deep in a long comment
 FEED_ENTRIES = 50
