@@ -39,11 +39,16 @@ class AuditLog(db.Model):
 
     @property
     def before_data(self) -> dict:
-        return json.loads(self.before) if self.before else {}
+        return stored_data(self.before)
 
     @property
     def after_data(self) -> dict:
-        return json.loads(self.after) if self.after else {}
+        return stored_data(self.after)
+
+
+def stored_data(text: str | None) -> dict:
+    """A row's `before` or `after` as it was recorded (a row read as columns decodes it here too)."""
+    return json.loads(text) if text else {}
 
 
 class AppendOnlyError(RuntimeError):

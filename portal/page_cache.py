@@ -133,7 +133,7 @@ def shared_with_anonymous_readers(on_hit=None, participants: Participants | None
             if _may_share():
                 # "page2": entries also hold their placeholder; a shared Redis may still hold old ones.
                 return _serve_shared(view, args, kwargs, f"page2:{get_locale()}:{request.full_path}", on_hit)
-            if participants is not None and _may_share_with_participant():
+            if participants is not None and _shareable_request():
                 shared = _participant_reader(participants, kwargs)
                 if shared is not None:
                     version, reader = shared
@@ -144,14 +144,14 @@ def shared_with_anonymous_readers(on_hit=None, participants: Participants | None
     return decorator
 
 
+def _shareable_request() -> bool:
+    """Sharing is on, the request only reads, and no message waits for this reader."""
+    return current_app.config["PAGE_CACHE_SECONDS"] > 0 and request.method == "GET" and "_flashes" not in session
+
+
 def _may_share() -> bool:
-    return (current_app.config["PAGE_CACHE_SECONDS"] > 0 and request.method == "GET"
-            and "_user_id" not in session and "_flashes" not in session)
-
-
-def _may_share_with_participant() -> bool:
-    return (current_app.config["PAGE_CACHE_SECONDS"] > 0 and request.method == "GET"
-            and "_flashes" not in session)
+    """Shared with anonymous readers: a shareable request by nobody signed in."""
+    return _shareable_request() and "_user_id" not in session
 
 
 def _participant_reader(participants: Participants, view_args: dict) -> tuple[int, Reader] | None:
@@ -162,7 +162,7 @@ def _participant_reader(participants: Participants, view_args: dict) -> tuple[in
     key = sessions.login_in_this_session()
     if key is None:
         return None
-    found = sessions.signed_in_reader(key, participants.query, {**view_args, "reader_id": key[0]})
+    found = sessions.signed_in_reader(key, participants.query, {**view_args, READER_ID.key: key[0]})
     if found is None:
         return None
     user, row = found

@@ -6,7 +6,6 @@ as they come; rows added after the count (the export's own among them) are left 
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from portal import bad_input, clock, pagination, permissions, spreadsheets
 from portal.accounts.models import User
-from portal.audit import AuditLog
+from portal.audit import AuditLog, stored_data
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, Thread
@@ -222,8 +221,7 @@ def _rows(records: Iterable[Row], external: bool = False) -> Iterator[LogRow]:
 
 
 def _row(record: Row, words: LogWords, admin: bool, link) -> LogRow:
-    before = json.loads(record.before) if record.before else {}
-    after = json.loads(record.after) if record.after else {}
+    before, after = stored_data(record.before), stored_data(record.after)
     kind, target_id = record.target_type, record.target_id
     url, detail = None, ""
     if kind == "post":
