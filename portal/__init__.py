@@ -2,7 +2,7 @@
 import secrets
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, g, session
 from flask_babel import lazy_gettext
 
 from portal.config import Defaults
@@ -37,6 +37,24 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Do now what every new process would otherwise do at its first requests: compile every
+    template, read every language's translations and the Polish stemmer's tables. Under gunicorn's
+    preload_app it runs once in the master (wsgi.py), and each worker — recycled every few thousand
+    requests — starts as a fork that answers its first request as fast as its thousandth."""
+    from flask_babel import force_locale, get_translations
+
+    from portal.forum import search_index
+
+    for name in app.jinja_env.list_templates(extensions=("html", "txt", "xml")):
+        app.jinja_env.get_template(name)
+    with app.test_request_context():
+        for locale in app.config["LANGUAGES"]:
+            with force_locale(locale):
+                get_translations()
+    search_index.warm()
 
 
 def _configure(app: Flask, overrides: dict) -> None:
@@ -123,6 +141,29 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+_LIMITER_PHASE = "limiter_phase"
+
+
+def _bind_limiter(app: Flask) -> None:
+    """Flask-Limiter asks about limits twice a request: before the view, for limits that hold for
+    every page (defaults, application-wide, per blueprint: the portal sets none), and inside each
+    view marked `@limiter.limit`, for that view's own. The first question is pure cost here — about
+    a fifth of a shared page's time under load — so it is skipped: hooks registered on either side
+    of the limiter's own mark the phase, and the limiter is exempt only between them. Should they
+    ever run in another order, the check simply runs (never fewer checks than the limits need)."""
+    for_every_page = any(app.config.get(key) for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"))
+    if not for_every_page:
+        app.before_request(lambda: setattr(g, _LIMITER_PHASE, "before the view"))
+    limiter.init_app(app)
+    if not for_every_page:
+        app.before_request(lambda: setattr(g, _LIMITER_PHASE, "view"))
+
+
+@limiter.request_filter
+def _before_the_view() -> bool:
+    return g.get(_LIMITER_PHASE) == "before the view"
+
+
 def _bind_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -131,7 +172,7 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")
     login_manager.login_message_category = "info"
-    limiter.init_app(app)
+    _bind_limiter(app)
     static_digest.init_app(app)
     cache.init_app(app)
 

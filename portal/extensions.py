@@ -33,7 +33,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=get_remote_address)  # limits per view only: see portal._bind_limiter
 # Fingerprinted static file names (`flask digest compile`, run by `make setup`): cached for a year.
 static_digest = FlaskStaticDigest()
 # Public pages shared by anonymous readers for a few seconds (portal/page_cache.py).

@@ -4,6 +4,7 @@ import socket
 
 import pytest
 
+from portal.extensions import limiter
 from tests.conftest import form_token, log_in
 
 # A database of its own (tests reset it), one per xdist worker (gw0 -> 15, gw1 -> 14, ...).
@@ -157,3 +158,14 @@ def test_a_browser_that_opened_a_reset_link_gets_in_while_the_account_is_locked(
                                    "csrf_token": form_token(client, link)}).status_code == 302
     assert log_in(client, EMAIL, new_password).status_code == 302  # ...unless the mailbox vouches
     assert log_in(attacker, EMAIL, new_password).status_code == 429
+
+
+def test_a_limit_set_for_every_page_is_still_checked_before_the_view(_app_for):
+    """Limits hold per view (`@limiter.limit`); the check before every view is skipped only while
+    no limit for every page is configured (portal._bind_limiter). Configure one, and it holds."""
+    app = _app_for({"RATELIMIT_DEFAULT": "2 per minute", "RATELIMIT_STORAGE_URI": "memory://"}, own=True)
+    try:
+        client = app.test_client()
+        assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # one Limiter serves every test's app

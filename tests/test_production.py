@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask_static_digest import digester
 
-from portal import create_app
+from portal import create_app, warm_up
 from portal.extensions import static_digest
 from tests.conftest import _free_port, login_as
 
@@ -31,6 +31,34 @@ def test_the_health_check_answers_503_when_the_database_is_down(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+@pytest.mark.own_app
+def test_a_warmed_up_process_reads_no_template_or_translation_at_its_first_pages(app, client, monkeypatch):
+    """gunicorn's master warms up (wsgi.py) and every worker is its fork: a recycled worker's first
+    pages, in either language, read nothing from disk that the master had not read already."""
+    from babel.support import Translations
+
+    warm_up(app)
+    read = []
+    loader = app.jinja_env.loader
+    get_source = loader.get_source
+    monkeypatch.setattr(loader, "get_source", lambda env, name: read.append(name) or get_source(env, name))
+    load = Translations.load
+
+    def loading(dirname=None, locales=None, domain=None):  # WTForms' own messages are read per request
+        if domain != "wtforms":
+            read.append(f"translations {locales}")
+        return load(dirname, locales, domain)
+
+    monkeypatch.setattr(Translations, "load", loading)
+
+    for language in ("pl", "en"):
+        with client.session_transaction() as browser:
+            browser["lang"] = language
+        for path, status in (("/", 200), ("/logowanie", 200), ("/nie-ma-takiej-strony", 404)):
+            assert client.get(path).status_code == status
+    assert read == []
 
 
 @pytest.fixture
