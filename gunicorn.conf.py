@@ -7,6 +7,8 @@ machines behind one load balancer, serve the same portal.
 """
 import multiprocessing
 import os
+import signal
+import sys
 
 bind = os.environ.get("WSPOLNIE_BIND", "127.0.0.1:8000")
 # Synchronous workers, the usual 2 × cores + 1: requests are short and wait on PostgreSQL.
@@ -26,12 +28,26 @@ preload_app = True
 
 
 def post_fork(server, worker):
-    """A worker opens its own database connections (none may be inherited from the master)."""
+    """A worker opens its own database connections (none may be inherited from the master).
+
+    Until the worker sets up its own signal handlers it has the master's, which only queue a
+    signal for the master's loop — a loop this process never runs: a stop (SIGTERM, SIGINT,
+    SIGQUIT) arriving while it starts would be lost, and the master would wait its whole
+    graceful_timeout for the worker (gunicorn issue #1910). Until then those signals end it at once.
+    """
+    for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(stop, _exit_while_starting)
     app = server.app.wsgi()  # the preloaded application (the portal, or the benchmark's "hello")
     extension = getattr(app, "extensions", {}).get("sqlalchemy")
     if extension is not None:
         with app.app_context():
             extension.engine.dispose(close=False)
+
+
+def _exit_while_starting(_signal, _frame):
+    sys.exit(0)  # gunicorn logs "Worker exiting" and the master counts the worker gone
+
+
 # No control socket: gunicorn 27 opens one at a fixed path (~/.gunicorn/gunicorn.ctl) that every
 # instance on the machine would share, and the portal is managed by signals (systemd, `kill -HUP`).
 control_socket_disable = True

@@ -172,6 +172,41 @@ def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
     assert "Booting worker" in text and text.count("Booting worker") == 2
 
 
+def test_a_worker_still_starting_stops_at_once_with_the_server(tmp_path):
+    """A stop that reaches a worker before gunicorn has given it its own signal handlers is not
+    lost (gunicorn issue #1910): the committed post_fork makes it exit. Here every worker but the
+    first takes 3 s more to start; the server still stops in a moment, not after the 30 s grace."""
+    port = _free_port()
+    config = tmp_path / "slow_start.conf.py"
+    config.write_text(
+        f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\n"
+        "_committed_post_fork = post_fork\n"
+        "def post_fork(server, worker):\n"
+        "    _committed_post_fork(server, worker)\n"
+        "    if worker.age > 1:\n"
+        "        __import__('time').sleep(3)\n")
+    env = {**os.environ, "FLASK_SECRET_KEY": "production-test-key", "FLASK_SERVER_NAME": "konsultacje.example.org",
+           "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}",
+           "WSPOLNIE_BIND": f"127.0.0.1:{port}", "WSPOLNIE_WORKERS": "2"}
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(config), "wsgi:app"], cwd=ROOT,
+                                  env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/healthz")
+            while log.read_text().count("Booting worker") < 2:
+                time.sleep(0.05)
+            started = time.monotonic()
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    assert time.monotonic() - started < 2
+    assert log.read_text().count("Worker exiting") == 2
+
+
 def _get(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
