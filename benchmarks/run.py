@@ -60,6 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and created (default %(default)s)")
     parser.add_argument("--redis-url", default=REDIS_URL, help="rate-limit storage (memory:// if unreachable)")
     parser.add_argument("--keep-database", action="store_true", help="leave the database for EXPLAIN")
+    parser.add_argument("--redis-cache", action="store_true",
+                        help="keep shared pages in Redis (--redis-url's server, database 13, emptied first), as "
+                             "production does; default: in each worker's memory")
     parser.add_argument("--no-page-cache", action="store_true",
                         help="serve every page rendered (FLASK_PAGE_CACHE_SECONDS=0): what a signed-in reader costs")
     parser.add_argument("--smoke", action="store_true", help="size tiny, 1 s per page, burst of 20 to 5 groups of 2")
@@ -121,6 +124,10 @@ def benchmark(args, servers: Servers, sink: SmtpSink, failures: Failures, apps: 
     env = server_env(args, secret, sink.port)
     say(f"database {urlsplit(args.database_url).path.lstrip('/')}: create, flask db upgrade")
     recreate_database(args.database_url)
+    if args.redis_cache:
+        if not reachable(args.redis_url):
+            raise RuntimeError(f"--redis-cache: no Redis at {args.redis_url}")
+        empty_page_cache(args.redis_url)
     migrate(env)
 
     from portal import clock, create_app
@@ -234,7 +241,22 @@ def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
     })
     if args.no_page_cache:
         env["FLASK_PAGE_CACHE_SECONDS"] = "0"
+    if args.redis_cache:
+        env.update({"FLASK_CACHE_TYPE": "RedisCache", "FLASK_CACHE_REDIS_URL": page_cache_url(args.redis_url)})
     return env
+
+
+def page_cache_url(redis_url: str) -> str:
+    """The Redis database shared pages are kept in with --redis-cache: 13 on the rate limits' server."""
+    return urlsplit(redis_url)._replace(path="/13").geturl()
+
+
+def empty_page_cache(redis_url: str) -> None:
+    """Pages kept by an earlier run name the same page versions (the database is new): gone first."""
+    import redis
+
+    with redis.Redis.from_url(page_cache_url(redis_url)) as client:
+        client.flushdb()
 
 
 def reachable(url: str) -> bool:
@@ -368,7 +390,8 @@ def print_results(rows: list[Row], ceiling: Row, burst: BurstResult, write_run, 
     print(f"\nSize {size.name}, {args.duration} s per page, {args.connections} connections, "
           f"{os.cpu_count()} CPUs; SQL queries counted in-process for rendering the page for one anonymous "
           "request (the POST: one comment, logged in); pages shared by anonymous readers: "
-          f"{'off (--no-page-cache)' if args.no_page_cache else 'on (the default 10 s)'}.\n")
+          f"{'off (--no-page-cache)' if args.no_page_cache else 'on (the default 10 s)'}"
+          f"{', kept in Redis (--redis-cache)' if args.redis_cache and not args.no_page_cache else ''}.\n")
     print(format_table(rows, ceiling_rps))
     print(f"\nSign-up burst: {burst.submissions} submissions at once to {burst.groups} groups of {burst.capacity}: "
           f"seats held {burst.held} (expected {burst.expected_held}), waiting {burst.waiting}, errors {burst.errors}; "

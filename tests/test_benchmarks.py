@@ -166,3 +166,15 @@ def test_the_seeded_comments_hold_the_benchmarks_search_words_as_often_as_it_say
         return sum(1 for body in BODIES if set(forms) & set(indexed(body).split()))
 
     assert (holding(COMMON_WORD), holding(SEARCH_WORD), holding(RARE_WORD)) == (len(BODIES), 1, 0)
+
+
+def test_redis_cache_keeps_the_portals_pages_in_a_redis_database_of_their_own():
+    from benchmarks.run import parse_args, server_env
+
+    in_memory = server_env(parse_args([]), "secret", 2525)
+    assert "FLASK_CACHE_TYPE" not in in_memory
+    args = parse_args(["--redis-cache", "--redis-url", "redis://127.0.0.1:6379/14"])
+    env = server_env(args, "secret", 2525)
+    assert env["FLASK_CACHE_TYPE"] == "RedisCache"
+    assert env["FLASK_CACHE_REDIS_URL"] == "redis://127.0.0.1:6379/13"  # not the rate limits' database
+    assert env["FLASK_RATELIMIT_STORAGE_URI"] in (args.redis_url, "memory://")
