@@ -142,16 +142,21 @@ def _select_locale() -> str:
 
 
 _LIMITER_PHASE = "limiter_phase"
+_LIMITS_FOR_EVERY_PAGE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
 
 def _bind_limiter(app: Flask) -> None:
     """Flask-Limiter asks about limits twice a request: before the view, for limits that hold for
-    every page (defaults, application-wide, per blueprint: the portal sets none), and inside each
-    view marked `@limiter.limit`, for that view's own. The first question is pure cost here — about
-    a fifth of a shared page's time under load — so it is skipped: hooks registered on either side
-    of the limiter's own mark the phase, and the limiter is exempt only between them. Should they
-    ever run in another order, the check simply runs (never fewer checks than the limits need)."""
-    for_every_page = any(app.config.get(key) for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"))
+    every page (default, application-wide and meta limits, limits on a whole blueprint), and inside
+    each view marked `@limiter.limit`, for that view's own. The portal sets only the latter, so the
+    first question is pure cost — about a fifth of a shared page's time under load — and is skipped:
+    hooks registered on either side of the limiter's own mark the phase, and the limiter is exempt
+    only between them. Should they ever run in another order, the check simply runs. Limits for
+    every page, in the configuration or the Limiter's arguments, keep the check; a limit on a whole
+    blueprint (`limiter.limit(...)(blueprint)`) would need this skip taken out."""
+    manager = limiter.limit_manager
+    for_every_page = bool(any(app.config.get(key) for key in _LIMITS_FOR_EVERY_PAGE)
+                          or manager.default_limits or manager.application_limits)
     if not for_every_page:
         app.before_request(lambda: setattr(g, _LIMITER_PHASE, "before the view"))
     limiter.init_app(app)
