@@ -63,6 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--redis-cache", action="store_true",
                         help="keep shared pages in Redis (--redis-url's server, database 13, emptied first), as "
                              "production does; default: in each worker's memory")
+    parser.add_argument("--version-in-database", action="store_true",
+                        help="read every participant with the page version from the database "
+                             "(FLASK_PAGE_VERSION_LISTEN=false); default: workers listen for new versions")
     parser.add_argument("--no-page-cache", action="store_true",
                         help="serve every page rendered (FLASK_PAGE_CACHE_SECONDS=0): what a signed-in reader costs")
     parser.add_argument("--smoke", action="store_true", help="size tiny, 1 s per page, burst of 20 to 5 groups of 2")
@@ -243,6 +246,8 @@ def server_env(args, secret: str, smtp_port: int) -> dict[str, str]:
         env["FLASK_PAGE_CACHE_SECONDS"] = "0"
     if args.redis_cache:
         env.update({"FLASK_CACHE_TYPE": "RedisCache", "FLASK_CACHE_REDIS_URL": page_cache_url(args.redis_url)})
+    if args.version_in_database:
+        env["FLASK_PAGE_VERSION_LISTEN"] = "false"
     return env
 
 
@@ -391,7 +396,8 @@ def print_results(rows: list[Row], ceiling: Row, burst: BurstResult, write_run, 
           f"{os.cpu_count()} CPUs; SQL queries counted in-process for rendering the page for one anonymous "
           "request (the POST: one comment, logged in); pages shared by anonymous readers: "
           f"{'off (--no-page-cache)' if args.no_page_cache else 'on (the default 10 s)'}"
-          f"{', kept in Redis (--redis-cache)' if args.redis_cache and not args.no_page_cache else ''}.\n")
+          f"{', kept in Redis (--redis-cache)' if args.redis_cache and not args.no_page_cache else ''}; "
+          f"participants {'read with the page version every time (--version-in-database)' if args.version_in_database else 'remembered by workers listening for page versions'}.\n")
     print(format_table(rows, ceiling_rps))
     print(f"\nSign-up burst: {burst.submissions} submissions at once to {burst.groups} groups of {burst.capacity}: "
           f"seats held {burst.held} (expected {burst.expected_held}), waiting {burst.waiting}, errors {burst.errors}; "

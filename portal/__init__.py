@@ -26,9 +26,10 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.url_map.converters["int"] = bad_input.DatabaseIdConverter  # ids beyond INTEGER: 404
     _bind_extensions(app)
-    from portal import database
+    from portal import database, page_versions
 
     database.init_app(app)  # connections pinged after idling, not before every use
+    page_versions.init_app(app)  # the page version in Redis too, where configured
     bad_input.init_app(app)  # NUL bytes, page numbers: 4xx before any view
     _register_blueprints(app)
 

@@ -113,6 +113,9 @@ class Defaults:
     # Where they are kept: "SimpleCache" (each process its own), "RedisCache" with CACHE_REDIS_URL.
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 10
+    # PostgreSQL: each worker listens for new page versions (NOTIFY) and serves a participant who
+    # comes back while nothing changed without asking the database (portal/page_versions.py).
+    PAGE_VERSION_LISTEN = True
     # A consultation's PDF is kept in that cache per version of what it shows (0: never kept),
     # and one address may ask for this many PDFs (Flask-Limiter notation).
     PDF_CACHE_SECONDS = 24 * 3600

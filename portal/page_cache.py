@@ -25,7 +25,8 @@ verified participant with no organisation, no comments and nothing followed (`ST
 and kept under the language, the path and the page version (portal.page_versions: it goes up
 with every committed change such a page shows, so a comment, an edit, a moderator's decision or
 an answer is there at once, whichever worker answers). One query reads the reader: their
-account, the page version and the view's `columns` (accounts.sessions.signed_in_reader);
+account, the page version and the view's `columns` (accounts.sessions.signed_in_reader) — or
+none, where the worker remembers them and knows of no change since (page_versions.Listener);
 the account is not loaded through the ORM and no second query loads it for `current_user`.
 The view's `reader(user, row, **view_args)` then says how their page differs (`Reader`): which
 named slots take their alternative text (a slot holds both, written by the template through
@@ -162,7 +163,8 @@ def _participant_reader(participants: Participants, view_args: dict) -> tuple[in
     key = sessions.login_in_this_session()
     if key is None:
         return None
-    found = sessions.signed_in_reader(key, participants.query, {**view_args, READER_ID.key: key[0]})
+    found = sessions.signed_in_reader(key, participants.query, {**view_args, READER_ID.key: key[0]},
+                                      session.get(page_versions.SEEN, 0))
     if found is None:
         return None
     user, row = found

@@ -59,6 +59,8 @@ def commit_unit_of_work(response):
 
 
 def _wrote_something() -> bool:
+    if not db.session.registry.has():
+        return False  # no session began (a page served without the database): none is made to ask
     session = db.session()
     return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import joinedload
 from flask.globals import _cv_app
 from flask.testing import FlaskCliRunner, FlaskClient
 
-from portal import clock, create_app
+from portal import clock, create_app, page_versions
 from portal.consultations import view_counter
 from portal.extensions import cache, db, limiter
 from tests.database import (
@@ -45,6 +45,14 @@ from tests.factories import SMALL_DRAFT, add_comment
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 WARSAW = "Europe/Warsaw"
+
+
+def listening_for_page_versions() -> dict:
+    """Configuration in which workers listen for page versions (PostgreSQL's NOTIFY, portal.page_versions);
+    the test is skipped, saying why, on SQLite."""
+    if not _is_postgres():
+        pytest.skip("listening for page versions needs PostgreSQL's NOTIFY (TEST_DATABASE_URL=postgresql+psycopg://...)")
+    return {"PAGE_VERSION_LISTEN": True}
 
 
 def _is_postgres() -> bool:
@@ -194,6 +202,7 @@ def _base_config(database_uri: str, smtp_port: int) -> dict:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         "VIEW_COUNT_FLUSH_SECONDS": 0,  # every view written at once; tests of batching set more
         "PAGE_CACHE_SECONDS": 0,  # every page rendered fresh; tests of the shared page cache set more
+        "PAGE_VERSION_LISTEN": False,  # every reader read from the database; tests of listening turn it on
     }
 
 
@@ -252,6 +261,7 @@ def app(request, _app_for, app_config, tmp_path, _smtp_server):
             limiter.reset()  # no counts carry over between tests
             view_counter.reset()
             cache.clear()
+            page_versions.reset(app)
             if commits:
                 try:
                     yield app

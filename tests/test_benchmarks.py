@@ -178,3 +178,11 @@ def test_redis_cache_keeps_the_portals_pages_in_a_redis_database_of_their_own():
     assert env["FLASK_CACHE_TYPE"] == "RedisCache"
     assert env["FLASK_CACHE_REDIS_URL"] == "redis://127.0.0.1:6379/13"  # not the rate limits' database
     assert env["FLASK_RATELIMIT_STORAGE_URI"] in (args.redis_url, "memory://")
+
+
+def test_workers_listen_for_page_versions_unless_asked_to_read_them():
+    from benchmarks.run import parse_args, server_env
+
+    assert "FLASK_PAGE_VERSION_LISTEN" not in server_env(parse_args([]), "secret", 2525)  # the portal's default
+    in_database = server_env(parse_args(["--version-in-database"]), "secret", 2525)
+    assert in_database["FLASK_PAGE_VERSION_LISTEN"] == "false"

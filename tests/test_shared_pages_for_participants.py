@@ -4,7 +4,11 @@ The shared page is rendered for a stand-in participant and filled in for each re
 comments' links, the follow button, the "on behalf of" box, their id and CSRF token. The tests
 compare, reader by reader, the filled-in page with the page rendered for that person alone,
 and show that a change — a comment, an edit, a moderator's decision, an answer, a language
-switch — is on the shared page at once (the page version, portal.page_versions).
+switch, a followed thread — is on the shared page at once (the page version, portal.page_versions).
+
+Every test runs twice: with the page version read from the database with each reader, and
+with the worker listening for new versions (PostgreSQL), remembering its readers while it knows
+of no change (as in production).
 """
 import re
 
@@ -15,7 +19,7 @@ from portal import clock, page_versions
 from portal.consultations.models import Consultation
 from portal.extensions import db
 from portal.forum.models import Post, Subscription
-from tests.conftest import form_token, login_as
+from tests.conftest import form_token, login_as, listening_for_page_versions
 from tests.factories import add_comment
 
 SLUG = "program-wspolpracy-2021"
@@ -24,9 +28,14 @@ IN_WINDOW = "2020-09-20 12:00:00"
 VIEWS = re.compile(r"[\d\xa0 ]+(?= odsłon)")
 
 
-@pytest.fixture
-def app_config():
-    return {"PAGE_CACHE_SECONDS": 10}
+@pytest.fixture(params=["version read", "version listened for"])
+def app_config(request):
+    config = {"PAGE_CACHE_SECONDS": 10}
+    return config if request.param == "version read" else config | listening_for_page_versions()
+
+
+def listening(app) -> bool:
+    return app.config["PAGE_VERSION_LISTEN"]
 
 
 def thread_url(commented, number=2):
@@ -106,7 +115,30 @@ def test_a_shared_page_costs_a_participant_one_query(app, commented, readers, co
     first.get(forum)
     with count_queries() as queries:
         assert client.get(forum).status_code == 200
-    assert queries.count == 1  # the account, with the page version
+    # the account, with the page version; listening, her account as the announcement read it
+    assert queries.count == (0 if listening(app) else 1)
+
+
+def test_listening_a_worker_serves_a_participant_who_comes_back_without_the_database(app, commented, readers,
+                                                                                  count_queries):
+    """Listening, a worker knows that nothing changed since a reader's last page: that reader's
+    pages cost no query. Reading the version, each costs one."""
+    url, forum, ola_id = thread_url(commented), f"/konsultacje/{SLUG}/forum", readers["ola"].id
+    section, piotr_id = commented.sections[2], readers["piotr"].id
+    ola, piotr = client_of(app, readers["ola"]), client_of(app, readers["piotr"])
+    for page in (url, forum):
+        piotr.get(page)  # the shared pages
+        ola.get(page)
+    with count_queries() as queries:
+        for _ in range(3):
+            thread, listing = ola.get(url).get_data(as_text=True), ola.get(forum).get_data(as_text=True)
+    assert queries.count == (0 if listening(app) else 6)
+    assert "Przestań obserwować wątek" in thread and f'data-draft-owner="{ola_id}"' in listing
+    add_comment(db.session.merge(section), db.session.get(type(readers["ola"]), piotr_id), "Uwaga z innego serwera.")
+    db.session.commit()  # in this process: it knows at once (another's: test_page_version_listening)
+    with count_queries() as queries:
+        assert "Uwaga z innego serwera." in ola.get(url).get_data(as_text=True)
+    assert queries.count >= 1
 
 
 def test_staff_and_a_reader_with_a_comment_waiting_get_a_page_of_their_own(app, commented, readers, count_queries):
@@ -122,8 +154,9 @@ def test_staff_and_a_reader_with_a_comment_waiting_get_a_page_of_their_own(app, 
 
 @pytest.mark.parametrize("change", ["session ended", "blocked", "erased", "unverified", "made a moderator"])
 def test_an_account_changed_elsewhere_gets_its_new_page_at_once(app, commented, readers, frozen_clock, change):
-    """The reader is read from the database on every request, not remembered: a block, the end of
-    every session (log out everywhere), an erasure or a new role counts from the next page."""
+    """The reader is read from the database on every request, or remembered only while the page
+    version stays: a block, the end of every session (log out everywhere), an erasure or a new
+    role counts from the next page."""
     frozen_clock.set_local(IN_WINDOW)
     url = thread_url(commented)
     piotr, ola = client_of(app, readers["piotr"]), client_of(app, readers["ola"])
@@ -205,6 +238,22 @@ def test_an_office_answer_is_on_the_shared_page_at_once(app, commented, readers)
                             "Nie uwzględniono: terminy wynikają z ustawy.")
     db.session.commit()
     assert "terminy wynikają z ustawy" in ola.get(url).get_data(as_text=True)
+
+
+def test_following_a_thread_or_not_is_on_the_readers_next_page(app, commented, readers):
+    url = thread_url(commented)
+    ola, piotr = client_of(app, readers["ola"]), client_of(app, readers["piotr"])
+    piotr.get(url)
+    assert "Przestań obserwować wątek" in ola.get(url).get_data(as_text=True)
+    ola.get(url)  # remembered, where the worker listens
+    follow_url = f"/forum/watek/{commented.sections[2].id}/obserwuj"
+    for follow, button in (("0", "Obserwuj wątek"), ("1", "Przestań obserwować wątek")):
+        response = ola.post(follow_url, data={"follow": follow, "csrf_token": form_token(ola, url)})
+        assert response.status_code in (302, 303)
+        assert "obserwujesz" in ola.get(url).get_data(as_text=True).lower()  # the message, on a page of her own
+        html = ola.get(url).get_data(as_text=True)  # the shared page again
+        assert f">{button}</button>" in html
+        assert without_tokens(html) == without_tokens(fresh(app, ola, url))
 
 
 def test_a_language_switch_gives_the_shared_page_in_that_language(app, commented, readers):
