@@ -2,8 +2,10 @@
 
 Every value can be overridden by the environment (GUNICORN_CMD_ARGS="--workers 8") or the
 command line. Workers keep no state of their own — sessions are signed cookies, rate limits
-live in Redis, e-mail waits in the database's outbox — so any number of them, on any number of
-machines behind one load balancer, serve the same portal.
+live in Redis, e-mail waits in the database's outbox, and the participants a worker remembers
+are forgotten the moment PostgreSQL announces a change (portal/page_versions.py; each worker
+listens on a connection of its own, opened at its first participant's page) — so any number of
+them, on any number of machines behind one load balancer, serve the same portal.
 """
 import multiprocessing
 import os
