@@ -29,7 +29,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from portal import database, page_versions
 
     database.init_app(app)  # connections pinged after idling, not before every use
-    page_versions.init_app(app)  # the page version in Redis too, where configured
+    page_versions.init_app(app)  # PostgreSQL: workers listen for new page versions
     bad_input.init_app(app)  # NUL bytes, page numbers: 4xx before any view
     _register_blueprints(app)
 

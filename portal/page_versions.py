@@ -61,6 +61,7 @@ _FLAG = "page_version_changed"
 _RAISED = "page_version_raised_to"
 _LISTENER = "wspolnie.page_version_listener"
 log = logging.getLogger(__name__)
+_monotonic = time.monotonic  # the age of remembered rows (tests set it)
 
 
 class PageVersion(db.Model):
@@ -110,7 +111,7 @@ def _note_flush(session: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk(state) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None \
             and issubclass(state.bind_mapper.class_, _bulk_watched()) \
             and state.bind_mapper.class_ is not PageVersion:
         state.session.info[_FLAG] = True
@@ -147,10 +148,13 @@ def _known_at_once(session: Session) -> None:
         flask_session[SEEN] = version  # the author's next page, from any worker, shows their change
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_FLAG, None)
-    session.info.pop(_RAISED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    # Only when the whole transaction ends: a savepoint rolled back (begin_nested) undoes its own
+    # writes, not those before it, which still raise the version when the transaction commits.
+    if transaction.parent is None:
+        session.info.pop(_FLAG, None)
+        session.info.pop(_RAISED, None)
 
 
 # --- Knowing the version without asking: PostgreSQL's notifications, readers remembered under it --
@@ -174,7 +178,7 @@ class RememberedRows:
         if version < at_least:
             return None
         found = rows.get(key)
-        if found is None or time.monotonic() - found[1] > self.seconds:
+        if found is None or _monotonic() - found[1] > self.seconds:
             return None
         return found[0]
 
@@ -185,7 +189,7 @@ class RememberedRows:
                 return  # read before a newer version was seen here
             rows = {}
             self.state = (version, rows)
-        rows[key] = (row, time.monotonic())
+        rows[key] = (row, _monotonic())
 
 
 class Listener:
@@ -194,26 +198,31 @@ class Listener:
     connection of its own (LISTEN) — and the readers it remembers under it.
 
     While it is not listening (no connection yet, the connection lost: it retries every
-    RETRY_SECONDS) nothing is remembered, and every reader is read from the database.
+    RETRY_SECONDS; the database without migration 0018's trigger) nothing is remembered, and
+    every reader is read from the database.
     """
 
     RETRY_SECONDS = 5.0
 
-    def __init__(self, conninfo: str, seconds: float):
-        self.conninfo, self.seconds = conninfo, seconds
+    def __init__(self, conninfo: str, connect_args: dict, seconds: float):
+        self.conninfo, self.connect_args, self.seconds = conninfo, connect_args, seconds
         self.known = -1
+        self.generation = 0  # goes up whenever what is remembered is dropped (`forget`)
         self.remembered = RememberedRows(seconds)
         self._connection, self._schema, self._pid, self._retry_at = None, None, None, 0.0
-        self._lock = threading.Lock()
+        self._announced = -1  # the last version PostgreSQL announced: they come in commit order
+        self._lock = threading.RLock()  # one connection, one number: threads (a threaded server) take turns
         self._inherited: list = []
+        self._delivered: list[str] = []  # announcements psycopg read during a statement of ours
 
     def saw(self, version: int) -> None:
-        if version > self.known:
-            self.known = version
+        with self._lock:
+            if version > self.known:
+                self.known = version
 
     def listening(self) -> bool:
         """Take in what PostgreSQL announced since the last request; False while not listening."""
-        with self._lock:  # one connection: threads (a threaded server) take turns
+        with self._lock:
             return self._take_in()
 
     def _take_in(self) -> bool:
@@ -226,14 +235,14 @@ class Listener:
             return False
         pgconn = self._connection.pgconn
         try:
-            # Reads what arrived, never waits (libpq's socket does not block). Twice: a connection the
-            # server ended sends its last words, and only the read after them finds it closed.
+            # Reads what arrived, never waits (libpq's socket does not block), until a read brings
+            # no announcement; then once more: a connection the server ended sends its last words,
+            # and only the read after them finds it closed.
+            while True:
+                pgconn.consume_input()
+                if not self._announcements(pgconn):
+                    break
             pgconn.consume_input()
-            pgconn.consume_input()
-            while (note := pgconn.notifies()) is not None:
-                schema, _, version = note.extra.decode().partition(" ")
-                if schema == self._schema:  # another schema of the database: another portal (tests)
-                    self.saw(int(version))
             if pgconn.status != 0:  # psycopg.pq.ConnStatus.OK
                 raise ConnectionError("the connection is no longer open")
         except Exception as error:  # noqa: BLE001 - whatever broke, read readers from the database
@@ -241,33 +250,85 @@ class Listener:
             return False
         return True
 
+    def _announcements(self, pgconn, marker: str | None = None) -> bool:
+        """Take in the announcements read so far; True if there was any (or, with `marker`, it)."""
+        heard = False
+        while self._delivered or (note := pgconn.notifies()) is not None:
+            heard = True
+            text = self._delivered.pop(0) if self._delivered else note.extra.decode()
+            schema, _, payload = text.rpartition(" ")
+            if schema != self._schema:  # another schema of the database: another portal (tests)
+                continue
+            if marker is not None and payload == marker:
+                return True
+            try:
+                version = int(payload)
+            except ValueError:
+                continue  # not a version (a test's marker)
+            if version < self._announced:  # the number went back (a restored database): start anew
+                self.known = version
+                self.forget()
+            self._announced = version
+            self.saw(version)
+        return heard and marker is None
+
     def forget(self) -> None:
         """Nothing remembered: the next reader of each page is read from the database."""
-        self.remembered = RememberedRows(self.seconds)
+        with self._lock:
+            self.generation += 1
+            self.remembered = RememberedRows(self.seconds)
 
     def reset(self) -> None:
-        """Tests: what was announced so far taken in, then nothing known (a test's database starts anew)."""
-        self.listening()
-        self.known = -1
-        self.forget()
+        """Tests: every announcement made so far taken in, then nothing known (a test's database
+        starts anew). A marker sent on the connection itself comes after all of them."""
+        with self._lock:
+            if self._take_in():
+                marker = f"reset-{os.getpid()}-{self.generation}"
+                self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self._schema} {marker}"))
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    self._connection.pgconn.consume_input()
+                    if self._announcements(self._connection.pgconn, marker):
+                        break
+                    time.sleep(0.001)
+            self.known = self._announced = -1
+            self.forget()
 
     def _connect(self) -> bool:
         if time.monotonic() < self._retry_at:
             return False
         import psycopg
 
+        connection = None
         try:
-            connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2, keepalives=1,
-                                         keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
+            connection = psycopg.connect(self.conninfo, autocommit=True, **{
+                "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                "keepalives_count": 3, **self.connect_args})
+            # What psycopg itself reads while it runs a statement on this connection goes to its
+            # handlers, not to `notifies()`: kept for the next `_take_in`.
+            connection.add_notify_handler(lambda note: self._delivered.append(note.payload))
             connection.execute(f"LISTEN {CHANNEL}")
-            self._schema = connection.execute("SELECT current_schema()").fetchone()[0]
+            # The schema the portal's page_version lives in (its search_path), and its trigger.
+            found = connection.execute(
+                "SELECT n.nspname, t.tgenabled FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = 'page_version_notify' "
+                "WHERE c.oid = to_regclass('page_version')").fetchone()
         except psycopg.Error as error:
-            self._retry_at = time.monotonic() + self.RETRY_SECONDS
-            log.warning("page version: cannot listen (%s); readers are read from the database", error)
+            self._give_up(connection, f"cannot listen ({error})")
             return False
-        self._connection = connection
+        if found is None or found[1] not in ("O", "A"):  # enabled (origin, always)
+            self._give_up(connection, "page_version has no enabled trigger page_version_notify (migration 0018)")
+            return False
+        self._schema, self._connection = found[0], connection
+        self._delivered.clear()  # heard before the schema was known: nothing is remembered yet anyway
         self.forget()  # remembered before listening: changed since, perhaps, unannounced
         return True
+
+    def _give_up(self, connection, why: str) -> None:
+        self._retry_at = time.monotonic() + self.RETRY_SECONDS
+        log.warning("page version: %s; readers are read from the database", why)
+        if connection is not None:
+            connection.close()
 
     def _lost(self, error: Exception) -> None:
         log.warning("page version: stopped listening (%s); readers are read from the database", error)
@@ -285,7 +346,9 @@ def init_app(app: Flask) -> None:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["PAGE_VERSION_LISTEN"] and url.get_backend_name() == "postgresql":
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        app.extensions[_LISTENER] = Listener(conninfo, max(float(app.config["PAGE_CACHE_SECONDS"]), 1.0))
+        # The engine's own connection arguments (options such as a search_path) hold for listening too.
+        connect_args = dict((app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("connect_args") or {})
+        app.extensions[_LISTENER] = Listener(conninfo, connect_args, max(float(app.config["PAGE_CACHE_SECONDS"]), 1.0))
 
 
 def read_remembered(statement, params: dict, seen: int = 0) -> Row | None:
@@ -299,11 +362,13 @@ def read_remembered(statement, params: dict, seen: int = 0) -> Row | None:
     row = listener.remembered.get(max(listener.known, seen), key)
     if row is not None:
         return row
+    generation = listener.generation
     row = database.read_alone(statement, params)
     version = None if row is None else row.page_version
     if version is not None:
         listener.saw(version)
-        if version == listener.known:
+        # Not if the listener lost its connection meanwhile: the row may predate what it missed.
+        if version == listener.known and generation == listener.generation:
             listener.remembered.keep(version, key, row)
     return row
 

@@ -21,12 +21,13 @@ from tests.conftest import RequestIsolatedClient, form_token, listening_for_page
 
 SLUG = "program-wspolpracy-2021"
 IN_WINDOW = "2020-09-20 12:00:00"
-NOTIFIED_WITHIN = 2.0  # seconds; what a reader remembers is read again after PAGE_CACHE_SECONDS (10) anyway
+NOTIFIED_WITHIN = 2.0  # seconds; what a reader remembers is read again after PAGE_CACHE_SECONDS anyway
 
 
 @pytest.fixture
 def app_config():
-    return {"PAGE_CACHE_SECONDS": 10} | listening_for_page_versions()
+    # A minute: a change shown within NOTIFIED_WITHIN was announced, not found when a row aged out.
+    return {"PAGE_CACHE_SECONDS": 60} | listening_for_page_versions()
 
 
 def listener(app) -> page_versions.Listener:
@@ -42,6 +43,9 @@ def other_worker(app):
     other = create_app({key: app.config[key] for key in keys})
     other.test_client_class = RequestIsolatedClient
     yield other
+    connection = listener(other)._connection
+    if connection is not None:
+        connection.close()
     with other.app_context():
         db.engine.dispose()
 
@@ -94,7 +98,12 @@ def test_a_change_made_in_another_worker_reaches_this_ones_readers_and_its_autho
     assert "Prosimy o terminy 30-dniowe." in page(anna_here, url)  # her own change: always
     monkeypatch.undo()
 
-    waited = first_shown(ola, url, "Prosimy o terminy 30-dniowe.")
+    # Her second change: this worker hears of it from PostgreSQL, and Ola's next pages show it.
+    page(ola, url)
+    response = anna_there.post(edit_url, data={"body": "Prosimy o terminy 45-dniowe.", "action": "send",
+                                               "csrf_token": form_token(anna_there, edit_url)})
+    assert response.status_code in (302, 303)
+    waited = first_shown(ola, url, "Prosimy o terminy 45-dniowe.")
     assert waited is not None, f"not on Ola's page within {NOTIFIED_WITHIN} s of PostgreSQL's notification"
 
 
@@ -106,14 +115,19 @@ def _session_cookie(client) -> tuple[str, str]:
 @pytest.mark.commits
 def test_a_change_announced_by_the_database_itself_is_heard(app, commented, make_user, count_queries):
     """Whatever raises the version is announced (the trigger): here an administrator's psql."""
-    url = f"/konsultacje/{SLUG}/forum"
+    url, general_id = f"/konsultacje/{SLUG}/forum", commented.general.id
     ola = app.test_client()
     login_as(ola, make_user("ola@example.org", name="Ola Wiśniewska"))
     page(ola, url)
     page(ola, url)
     with db.engine.connect() as psql:
-        psql.execute(text("UPDATE thread SET title = 'Wątek po poprawce' WHERE id = :id"),
-                     {"id": commented.general.id})
+        psql.execute(text("SELECT pg_notify('wspolnie_page_version', current_schema() || ' nie-wersja')"))
+        psql.commit()  # not a version: ignored, the worker goes on listening
+        page(ola, url)
+        with count_queries() as queries:
+            page(ola, url)
+        assert queries.count == 0
+        psql.execute(text("UPDATE thread SET title = 'Wątek po poprawce' WHERE id = :id"), {"id": general_id})
         psql.execute(text("UPDATE page_version SET version = version + 1"))
         psql.commit()
     assert first_shown(ola, url, "Wątek po poprawce") is not None
@@ -123,7 +137,7 @@ def test_a_change_announced_by_the_database_itself_is_heard(app, commented, make
 def test_a_lost_connection_leaves_the_database_to_answer_until_the_worker_listens_again(
         app, commented, make_user, count_queries, monkeypatch, caplog):
     caplog.set_level(logging.WARNING, logger="portal.page_versions")
-    url = f"/konsultacje/{SLUG}/forum"
+    url, general_id = f"/konsultacje/{SLUG}/forum", commented.general.id
     ola = app.test_client()
     login_as(ola, make_user("ola@example.org", name="Ola Wiśniewska"))
     page(ola, url)
@@ -133,12 +147,14 @@ def test_a_lost_connection_leaves_the_database_to_answer_until_the_worker_listen
     with db.engine.connect() as admin:
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         admin.commit()
+        deadline = time.monotonic() + 10
         while admin.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}):
+            assert time.monotonic() < deadline, "the listening connection was not ended"
             admin.rollback()  # a new snapshot of pg_stat_activity
             time.sleep(0.01)
         # A change nobody is told of: the listener is gone before it commits.
         admin.execute(text("UPDATE thread SET title = 'Zmiana bez zawiadomienia' WHERE id = :id"),
-                      {"id": commented.general.id})
+                      {"id": general_id})
         admin.execute(text("UPDATE page_version SET version = version + 1"))
         admin.commit()
     with count_queries() as queries:
@@ -154,6 +170,23 @@ def test_a_lost_connection_leaves_the_database_to_answer_until_the_worker_listen
     with count_queries() as queries:
         page(ola, url)
     assert queries.count == 0 and listening._connection.info.backend_pid != backend
+
+
+@pytest.mark.commits  # a schema of its own, seen by the listener's connection
+def test_a_database_without_the_trigger_is_not_listened_to(app, caplog):
+    """Before migration 0018 (a rolling deploy) nothing would announce a change: every reader is read."""
+    caplog.set_level(logging.WARNING, logger="portal.page_versions")
+    with db.engine.connect() as admin:
+        admin.execute(text("CREATE SCHEMA without_trigger"))
+        admin.execute(text("CREATE TABLE without_trigger.page_version (id integer PRIMARY KEY, version bigint)"))
+        admin.commit()
+        try:
+            untriggered = page_versions.Listener(listener(app).conninfo, {"options": "-csearch_path=without_trigger"}, 60)
+            assert not untriggered.listening()
+            assert "no enabled trigger" in caplog.text
+        finally:
+            admin.execute(text("DROP SCHEMA without_trigger CASCADE"))
+            admin.commit()
 
 
 def test_every_table_a_readers_query_reads_raises_the_page_version():
@@ -172,7 +205,7 @@ def test_every_table_a_readers_query_reads_raises_the_page_version():
 
 def test_remembered_rows_are_of_the_newest_version_seen_and_not_older_than_their_limit(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(page_versions.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(page_versions, "_monotonic", lambda: now[0])
     rows = page_versions.RememberedRows(seconds=10)
     rows.keep(5, "ola", "row at 5")
     rows.keep(4, "jan", "row at 4")  # read before version 5 was seen here: not kept

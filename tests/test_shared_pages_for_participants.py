@@ -285,3 +285,17 @@ def test_the_page_version_goes_up_with_what_pages_show_and_not_with_views(app, c
     db.session.commit()
     assert db.session.scalar(select(Consultation.view_count)) == views + 5
     assert page_versions.read() == before + 2
+
+
+def test_a_savepoint_rolled_back_keeps_the_changes_made_before_it(app, commented, readers):
+    """A part of a transaction undone (begin_nested: a duplicate caught, say) leaves what was
+    written before it, and that still raises the page version when the transaction commits."""
+    before = page_versions.read()
+    add_comment(commented.sections[2], readers["piotr"], "Przed punktem zapisu.")
+    db.session.flush()
+    with pytest.raises(RuntimeError):
+        with db.session.begin_nested():
+            raise RuntimeError("the inner part fails")
+    db.session.commit()
+    assert page_versions.read() == before + 1
+    assert "Przed punktem zapisu." in client_of(app, readers["ola"]).get(thread_url(commented)).get_data(as_text=True)
