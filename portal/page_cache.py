@@ -163,8 +163,7 @@ def _participant_reader(participants: Participants, view_args: dict) -> tuple[in
     key = sessions.login_in_this_session()
     if key is None:
         return None
-    found = sessions.signed_in_reader(key, participants.query, {**view_args, READER_ID.key: key[0]},
-                                      session.get(page_versions.SEEN, 0))
+    found = sessions.signed_in_reader(key, participants.query, {**view_args, READER_ID.key: key[0]})
     if found is None:
         return None
     user, row = found

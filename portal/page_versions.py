@@ -213,7 +213,6 @@ class Listener:
         self._announced = -1  # the last version PostgreSQL announced: they come in commit order
         self._lock = threading.RLock()  # one connection, one number: threads (a threaded server) take turns
         self._inherited: list = []
-        self._delivered: list[str] = []  # announcements psycopg read during a statement of ours
 
     def saw(self, version: int) -> None:
         with self._lock:
@@ -250,27 +249,24 @@ class Listener:
             return False
         return True
 
-    def _announcements(self, pgconn, marker: str | None = None) -> bool:
-        """Take in the announcements read so far; True if there was any (or, with `marker`, it)."""
+    def _announcements(self, pgconn) -> bool:
+        """Take in the announcements read so far; True if there was any."""
         heard = False
-        while self._delivered or (note := pgconn.notifies()) is not None:
+        while (note := pgconn.notifies()) is not None:
             heard = True
-            text = self._delivered.pop(0) if self._delivered else note.extra.decode()
-            schema, _, payload = text.rpartition(" ")
+            schema, _, payload = note.extra.decode().rpartition(" ")
             if schema != self._schema:  # another schema of the database: another portal (tests)
                 continue
-            if marker is not None and payload == marker:
-                return True
             try:
                 version = int(payload)
             except ValueError:
-                continue  # not a version (a test's marker)
+                continue  # not a version
             if version < self._announced:  # the number went back (a restored database): start anew
                 self.known = version
                 self.forget()
             self._announced = version
             self.saw(version)
-        return heard and marker is None
+        return heard
 
     def forget(self) -> None:
         """Nothing remembered: the next reader of each page is read from the database."""
@@ -279,18 +275,13 @@ class Listener:
             self.remembered = RememberedRows(self.seconds)
 
     def reset(self) -> None:
-        """Tests: every announcement made so far taken in, then nothing known (a test's database
-        starts anew). A marker sent on the connection itself comes after all of them."""
+        """Tests: nothing known, and nothing announced so far left to arrive (a test's database
+        starts anew). A notification of its own, sent on this connection, makes PostgreSQL hand
+        over every one queued before it before the statement ends; psycopg reads them and drops
+        them (this connection has no handlers)."""
         with self._lock:
             if self._take_in():
-                marker = f"reset-{os.getpid()}-{self.generation}"
-                self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self._schema} {marker}"))
-                deadline = time.monotonic() + 2
-                while time.monotonic() < deadline:
-                    self._connection.pgconn.consume_input()
-                    if self._announcements(self._connection.pgconn, marker):
-                        break
-                    time.sleep(0.001)
+                self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self._schema} reset"))
             self.known = self._announced = -1
             self.forget()
 
@@ -304,9 +295,6 @@ class Listener:
             connection = psycopg.connect(self.conninfo, autocommit=True, **{
                 "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
                 "keepalives_count": 3, **self.connect_args})
-            # What psycopg itself reads while it runs a statement on this connection goes to its
-            # handlers, not to `notifies()`: kept for the next `_take_in`.
-            connection.add_notify_handler(lambda note: self._delivered.append(note.payload))
             connection.execute(f"LISTEN {CHANNEL}")
             # The schema the portal's page_version lives in (its search_path), and its trigger.
             found = connection.execute(
@@ -320,7 +308,6 @@ class Listener:
             self._give_up(connection, "page_version has no enabled trigger page_version_notify (migration 0018)")
             return False
         self._schema, self._connection = found[0], connection
-        self._delivered.clear()  # heard before the schema was known: nothing is remembered yet anyway
         self.forget()  # remembered before listening: changed since, perhaps, unannounced
         return True
 
@@ -351,15 +338,15 @@ def init_app(app: Flask) -> None:
         app.extensions[_LISTENER] = Listener(conninfo, connect_args, max(float(app.config["PAGE_CACHE_SECONDS"]), 1.0))
 
 
-def read_remembered(statement, params: dict, seen: int = 0) -> Row | None:
+def read_remembered(statement, params: dict) -> Row | None:
     """The first row of `statement` (which selects `current()` as `page_version`), run outside the
     request's transaction (database.read_alone) — or remembered from an earlier request of this
-    process, while no newer version than the row's is known here, nor `seen` by the reader."""
+    process, while no newer version than the row's is known here, nor `SEEN` by this browser."""
     listener = current_app.extensions.get(_LISTENER)
     if listener is None or not listener.listening():
         return database.read_alone(statement, params)
     key = (statement, frozenset(params.items()))
-    row = listener.remembered.get(max(listener.known, seen), key)
+    row = listener.remembered.get(max(listener.known, flask_session.get(SEEN, 0)), key)
     if row is not None:
         return row
     generation = listener.generation

@@ -66,17 +66,16 @@ def reader_query(reader_id: BindParameter, **columns: ColumnElement) -> Select:
             .where(User.id == reader_id))
 
 
-def signed_in_reader(key: tuple[int, int], query: Select, params: dict, seen: int = 0) -> tuple[User, Row] | None:
+def signed_in_reader(key: tuple[int, int], query: Select, params: dict) -> tuple[User, Row] | None:
     """The person `key` names as a shared page needs them (portal.page_cache): one query (`reader_query`),
-    or none while this worker knows of no change since (page_versions.read_remembered; `seen`: the
-    version the reader's own last change made).
+    or none while this worker knows of no change since (page_versions.read_remembered).
 
     The user is transient, built from the columns a page's rules look at (role, verification,
     block, organisation's name), not loaded through the ORM, and the query runs outside a
     transaction (portal.database.read_alone): serving a shared page is so cheap that loading the
     account that way was most of its cost. None: not a valid login.
     """
-    row = page_versions.read_remembered(query, params, seen)
+    row = page_versions.read_remembered(query, params)
     if row is None:
         return None
     organisation = Organisation(id=row.organisation_id, name=row.organisation_name) if row.organisation_id else None
