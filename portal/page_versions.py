@@ -210,6 +210,7 @@ class Listener:
         self.generation = 0  # goes up whenever what is remembered is dropped (`forget`)
         self.remembered = RememberedRows(seconds)
         self._connection, self._schema, self._pid, self._retry_at = None, None, None, 0.0
+        self._ended = ""  # the server's last words on the connection (a FATAL error), if it spoke them
         self._announced = -1  # the last version PostgreSQL announced: they come in commit order
         self._lock = threading.RLock()  # one connection, one number: threads (a threaded server) take turns
         self._inherited: list = []
@@ -235,13 +236,18 @@ class Listener:
         pgconn = self._connection.pgconn
         try:
             # Reads what arrived, never waits (libpq's socket does not block), until a read brings
-            # no announcement; then once more: a connection the server ended sends its last words,
-            # and only the read after them finds it closed.
+            # no announcement; then once more. A connection the server ends (pg_terminate_backend,
+            # a shutdown) gets its last words, a FATAL error, before it stops listening, but the
+            # socket closes only later: PostgreSQL drops the backend from pg_stat_activity and
+            # from LISTEN first. So the last words, not the closed socket, say it is gone.
             while True:
                 pgconn.consume_input()
                 if not self._announcements(pgconn):
                     break
             pgconn.consume_input()
+            self._announcements(pgconn)  # parses what that read brought: last words come as a notice
+            if self._ended:
+                raise ConnectionError(f"the server ended the connection: {self._ended}")
             if pgconn.status != 0:  # psycopg.pq.ConnStatus.OK
                 raise ConnectionError("the connection is no longer open")
         except Exception as error:  # noqa: BLE001 - whatever broke, read readers from the database
@@ -307,9 +313,15 @@ class Listener:
         if found is None or found[1] not in ("O", "A"):  # enabled (origin, always)
             self._give_up(connection, "page_version has no enabled trigger page_version_notify (migration 0018)")
             return False
-        self._schema, self._connection = found[0], connection
+        self._schema, self._connection, self._ended = found[0], connection, ""
+        connection.add_notice_handler(self._notice)
         self.forget()  # remembered before listening: changed since, perhaps, unannounced
         return True
+
+    def _notice(self, diagnostic) -> None:
+        # libpq hands an error that comes while no statement runs to the notice handler.
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC"):
+            self._ended = f"{diagnostic.sqlstate} {diagnostic.message_primary}"
 
     def _give_up(self, connection, why: str) -> None:
         self._retry_at = time.monotonic() + self.RETRY_SECONDS
