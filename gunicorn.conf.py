@@ -7,6 +7,7 @@ are forgotten the moment PostgreSQL announces a change (portal/page_versions.py;
 listens on a connection of its own, opened at its first participant's page) — so any number of
 them, on any number of machines behind one load balancer, serve the same portal.
 """
+import functools
 import multiprocessing
 import os
 import signal
@@ -29,25 +30,34 @@ max_requests_jitter = 500
 preload_app = True
 
 
-def post_fork(server, worker):
-    """A worker opens its own database connections (none may be inherited from the master).
+def when_ready(server):
+    """The master's handlers for a stop (SIGTERM, SIGINT, SIGQUIT) end a worker that still runs them.
 
-    Until the worker sets up its own signal handlers it has the master's, which only queue a
-    signal for the master's loop — a loop this process never runs: a stop (SIGTERM, SIGINT,
-    SIGQUIT) arriving while it starts would be lost, and the master would wait its whole
-    graceful_timeout for the worker (gunicorn issue #1910). Until then those signals end it at once.
+    A worker has the master's signal handlers from its fork until gunicorn gives it its own; they
+    only queue a signal for the master's loop, a loop the worker never runs. A stop that reached a
+    worker in that moment was lost, and the master waited its whole graceful_timeout for it
+    (gunicorn issue #1910). On a busy machine the moment lasts: a forked worker may not run at
+    all before both the stop sent to the whole process group and the master's own SIGTERM have
+    come. The master's handlers, wrapped here once they are set, see in which process they run.
     """
+    master = os.getpid()
     for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
-        signal.signal(stop, _exit_while_starting)
+        signal.signal(stop, functools.partial(_stop, master, signal.getsignal(stop)))
+
+
+def _stop(master: int, masters_handler, sig, frame):
+    if os.getpid() != master:
+        sys.exit(0)  # a worker still starting: gunicorn logs "Worker exiting", the master counts it gone
+    masters_handler(sig, frame)
+
+
+def post_fork(server, worker):
+    """A worker opens its own database connections (none may be inherited from the master)."""
     app = server.app.wsgi()  # the preloaded application (the portal, or the benchmark's "hello")
     extension = getattr(app, "extensions", {}).get("sqlalchemy")
     if extension is not None:
         with app.app_context():
             extension.engine.dispose(close=False)
-
-
-def _exit_while_starting(_signal, _frame):
-    sys.exit(0)  # gunicorn logs "Worker exiting" and the master counts the worker gone
 
 
 # No control socket: gunicorn 27 opens one at a fixed path (~/.gunicorn/gunicorn.ctl) that every

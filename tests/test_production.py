@@ -172,18 +172,23 @@ def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
     assert "Booting worker" in text and text.count("Booting worker") == 2
 
 
-def test_a_worker_still_starting_stops_at_once_with_the_server(tmp_path):
+@pytest.mark.parametrize("slow", ["before post_fork", "after post_fork"])
+def test_a_worker_still_starting_stops_at_once_with_the_server(tmp_path, slow):
     """A stop that reaches a worker before gunicorn has given it its own signal handlers is not
-    lost (gunicorn issue #1910): the committed post_fork makes it exit. Here every worker but the
-    first takes 3 s more to start; the server still stops in a moment, not after the 30 s grace."""
+    lost (gunicorn issue #1910): the master's handlers, which the worker has until then, end it.
+    Here every worker but the first takes 3 s more to start, before the committed post_fork (as a
+    worker forked on a busy machine that does not run at once) or after it; the server still
+    stops in a moment, not after the 30 s grace."""
     port = _free_port()
     config = tmp_path / "slow_start.conf.py"
     config.write_text(
         f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\n"
         "_committed_post_fork = post_fork\n"
         "def post_fork(server, worker):\n"
+        f"    if worker.age > 1 and {slow == 'before post_fork'}:\n"
+        "        __import__('time').sleep(3)\n"
         "    _committed_post_fork(server, worker)\n"
-        "    if worker.age > 1:\n"
+        f"    if worker.age > 1 and {slow == 'after post_fork'}:\n"
         "        __import__('time').sleep(3)\n")
     env = {**os.environ, "FLASK_SECRET_KEY": "production-test-key", "FLASK_SERVER_NAME": "konsultacje.example.org",
            "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}",
