@@ -164,7 +164,7 @@ def test_gunicorn_serves_the_portal_and_logs_no_personal_data(tmp_path):
             _get(f"http://127.0.0.1:{port}/potwierdz-email?token=SEKRETNY-TOKEN-123")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            _stopped(server, log, within=30)
     text = log.read_text()
     assert '"GET /healthz" 200' in text
     assert '"GET /potwierdz-email" 400' in text
@@ -210,6 +210,16 @@ def test_a_worker_still_starting_stops_at_once_with_the_server(tmp_path, slow):
                 server.wait()
     assert time.monotonic() - started < 2
     assert log.read_text().count("Worker exiting") == 2
+
+
+def _stopped(server: subprocess.Popen, log, within: float) -> None:
+    """Waits for the server to end; if it does not, kills it and fails, showing what it logged."""
+    try:
+        server.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        pytest.fail(f"gunicorn did not stop within {within} s of SIGTERM; its log:\n{log.read_text()}")
 
 
 def _get(url: str) -> bytes:
