@@ -271,3 +271,20 @@ def test_site_information_pages_open_from_the_footer(
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_role("contentinfo").get_by_role("link", name=link)).to_be_visible()
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_page_heading_stands_apart_from_the_header_and_the_text_from_the_footer(
+        torun, frozen_clock, page, width):
+    """The content's own spacing holds (a `.wrap` rule once set main's top and bottom padding to 0:
+    every page's heading touched the dark header band)."""
+    frozen_clock.set_local(IN_E_CONSULTATION)
+    page.set_viewport_size({"width": width, "height": 800})
+    for url in ("/", ANNOUNCEMENT, "/logowanie"):
+        page.goto(url)
+        header = page.get_by_role("banner").bounding_box()
+        heading = page.get_by_role("heading", level=1).bounding_box()
+        last = page.locator("main > *:last-child").bounding_box()
+        footer = page.get_by_role("contentinfo").bounding_box()
+        assert heading["y"] - (header["y"] + header["height"]) >= 16, f"{url} at {width} px: heading at the header"
+        assert footer["y"] - (last["y"] + last["height"]) >= 16, f"{url} at {width} px: text at the footer"
