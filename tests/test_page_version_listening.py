@@ -147,19 +147,7 @@ def test_a_lost_connection_leaves_the_database_to_answer_until_the_worker_listen
     page(ola, url)
     listening = listener(app)
     backend = listening._connection.info.backend_pid
-    with db.engine.connect() as admin:
-        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        admin.commit()
-        deadline = time.monotonic() + 10
-        while admin.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}):
-            assert time.monotonic() < deadline, "the listening connection was not ended"
-            admin.rollback()  # a new snapshot of pg_stat_activity
-            time.sleep(0.01)
-        # A change nobody is told of: the listener is gone before it commits.
-        admin.execute(text("UPDATE thread SET title = 'Zmiana bez zawiadomienia' WHERE id = :id"),
-                      {"id": general_id})
-        admin.execute(text("UPDATE page_version SET version = version + 1"))
-        admin.commit()
+    _end_listening_then_rename(backend, general_id, "Zmiana bez zawiadomienia")
     with count_queries() as queries:
         html = page(ola, url)
     assert "Zmiana bez zawiadomienia" in html
@@ -187,20 +175,26 @@ def test_a_connection_the_server_ended_is_lost_before_its_socket_closes(app, com
     page(ola, url)
     page(ola, url)
     backend = listener(app)._connection.info.backend_pid
-    with db.engine.connect() as admin, _socket_held_open(backend):
-        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        admin.commit()
-        deadline = time.monotonic() + 10
-        while admin.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}):
-            assert time.monotonic() < deadline, "the listening connection was not ended"
-            admin.rollback()
-            time.sleep(0.01)
-        admin.execute(text("UPDATE thread SET title = 'Zmiana w chwili rozłączenia' WHERE id = :id"),
-                      {"id": general_id})
-        admin.execute(text("UPDATE page_version SET version = version + 1"))
-        admin.commit()
+    with _socket_held_open(backend):
+        _end_listening_then_rename(backend, general_id, "Zmiana w chwili rozłączenia")
         assert listener(app)._connection.pgconn.status == 0  # still open, as far as the socket says
         assert "Zmiana w chwili rozłączenia" in page(ola, url)
+
+
+def _end_listening_then_rename(backend_pid: int, thread_id: int, title: str) -> None:
+    """An administrator ends the listening connection and, once PostgreSQL has let it go (it is
+    gone from pg_stat_activity), renames a thread: a change nobody is told of."""
+    with db.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+        admin.commit()
+        deadline = time.monotonic() + 10
+        while admin.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend_pid}):
+            assert time.monotonic() < deadline, "the listening connection was not ended"
+            admin.rollback()  # a new snapshot of pg_stat_activity
+            time.sleep(0.01)
+        admin.execute(text("UPDATE thread SET title = :title WHERE id = :id"), {"title": title, "id": thread_id})
+        admin.execute(text("UPDATE page_version SET version = version + 1"))
+        admin.commit()
 
 
 @contextlib.contextmanager
